@@ -1,0 +1,175 @@
+"""``extract_article``: one HTML page in, one clean :class:`~newsclean.items.Article` out."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import lxml.html
+import trafilatura
+from lxml.html import HtmlElement
+
+from newsclean.extraction import clean, metadata, xpaths
+from newsclean.extraction.html import decode, node_text, parse
+from newsclean.extraction.language import detect_language
+from newsclean.extraction.rules import GENERIC, SiteRules
+from newsclean.items import Article
+from newsclean.urls import canonicalize
+
+logger = logging.getLogger(__name__)
+
+LIST_FIELDS = frozenset({"authors", "tags"})
+# Options measured on real pages: comments are never the article (+0.007 F1 with them off).
+TRAFILATURA_OPTIONS: dict[str, Any] = {"include_comments": False, "include_tables": True}
+
+
+@dataclass
+class Extraction:
+    """What :func:`extract` found: the article, or the reason there is none, and what was removed."""
+
+    article: Article | None
+    reason: str = ""
+    removed: list[clean.Removal] = field(default_factory=list)
+
+
+def extract_article(html: str | bytes, url: str | None = None, rules: SiteRules | None = None) -> Article | None:
+    """The article in ``html``, or None (with the reason logged) when the page holds none.
+
+    ``rules`` default to those of the site ``url`` belongs to. Never raises.
+    """
+    result = extract(html, url, rules)
+    if result.article is None:
+        logger.info("no article at %s: %s", url or "<input>", result.reason)
+    return result.article
+
+
+def extract(html: str | bytes, url: str | None = None, rules: SiteRules | None = None) -> Extraction:
+    """Like :func:`extract_article`, keeping the reason for a miss and every removed block."""
+    try:
+        if rules is None:
+            from newsclean.registry import rules_for_url  # site discovery, on first use only
+
+            rules = rules_for_url(url)
+        return _extract(html, url, rules)
+    except Exception as exc:  # a page must never stop a crawl; the reason travels with the result
+        logger.exception("extraction failed for %s", url or "<input>")
+        return Extraction(None, f"extraction failed: {type(exc).__name__}: {exc}")
+
+
+def _site_fields(tree: HtmlElement, rules: SiteRules) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for name, xpath in rules.fields.items():
+        values = [v for v in (node_text(n) for n in tree.xpath(xpath)) if v]
+        if values:
+            found[name] = list(dict.fromkeys(values)) if name in LIST_FIELDS else values[0]
+    return found
+
+
+def _narrow(tree: HtmlElement, rules: SiteRules) -> HtmlElement | None:
+    """A new document holding the page's head and only the body parts ``rules.body`` select."""
+    if not rules.body:
+        return None
+    parts = [n for n in tree.xpath(" | ".join(rules.body)) if isinstance(n, HtmlElement)]
+    if not parts:
+        return None
+    doc = lxml.html.document_fromstring("<html><head></head><body><article></article></body></html>")
+    head = tree.find("head")
+    if head is not None:
+        doc.replace(doc.find("head"), copy.deepcopy(head))
+    container = doc.find("body/article")
+    for part in parts:
+        node = copy.deepcopy(part)
+        node.tail = None
+        container.append(node)
+    return doc
+
+
+def _body_lines(tree: HtmlElement, url: str | None) -> tuple[list[str], Any]:
+    doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True, **TRAFILATURA_OPTIONS)
+    text = getattr(doc, "text", None) or ""
+    return [" ".join(line.split()) for line in text.splitlines() if line.strip()], doc
+
+
+def _extract(html: str | bytes, url: str | None, rules: SiteRules) -> Extraction:
+    tree = parse(decode(html))
+    if tree is None:
+        return Extraction(None, "empty or unparsable document")
+    meta = metadata.from_json_ld(tree)
+    meta.fill(metadata.from_meta(tree))
+    declared = {t.lower() for t in meta.page_types}
+    if declared & {t.lower() for t in metadata.NOT_ARTICLE_TYPES} and not declared & (
+        {t.lower() for t in metadata.ARTICLE_TYPES}
+    ):
+        return Extraction(None, f"page declares itself {sorted(meta.page_types)}, not an article")
+    site = _site_fields(tree, rules)
+
+    removed: list[clean.Removal] = []
+    clean.prune(tree, xpaths.INVISIBLE, "invisible", removed)
+    for xpath in rules.prune:
+        clean.prune(tree, xpath, f"prune:{xpath}", removed)
+    narrowed = _narrow(tree, rules)
+    lines, doc = _body_lines(narrowed if narrowed is not None else tree, url)
+    method = "trafilatura" + ("+body" if narrowed is not None else "")
+
+    for name, pattern in rules.line_field_patterns:
+        for i, line in enumerate(lines):
+            if hit := pattern.fullmatch(line):
+                site.setdefault(name, [hit.group(1).strip()] if name in LIST_FIELDS else hit.group(1).strip())
+                removed.append((f"line_fields:{name}", lines.pop(i)))
+                break
+    lines = clean.drop_lines(lines, rules.drop_line_patterns, "drop_lines", removed)
+    lines = clean.drop_lines(lines, clean.BOILERPLATE_LINES, "boilerplate", removed)
+
+    title = site.get("title") or meta.title or _clean_attr(doc, "title")
+    subtitle = site.get("subtitle") or meta.subtitle
+    for heading in (title, subtitle):
+        if lines and heading and lines[0].casefold() == heading.casefold():
+            removed.append(("heading repeated in body", lines.pop(0)))
+    lines = clean.dedupe(lines, removed)
+    if not lines:
+        return Extraction(None, "no article text found", removed)
+
+    text = "\n\n".join(lines)
+    authors = site.get("authors") or meta.authors or _split_author(_clean_attr(doc, "author"))
+    people, agencies = metadata.split_agencies(authors)
+    published_raw = site.get("published") or meta.published_raw or _clean_attr(doc, "date")
+    modified_raw = site.get("modified") or meta.modified_raw
+    lang, prob = detect_language(text, meta.html_lang)
+    article = Article(
+        url=url or "",
+        canonical_url=canonicalize(meta.canonical_url or url or "", url) if (meta.canonical_url or url) else "",
+        site=rules.name if rules is not GENERIC else (urlsplit(url).hostname or "" if url else ""),
+        title=title,
+        subtitle=subtitle,
+        authors=people,
+        source=site.get("source") or agencies or meta.source,
+        published=metadata.iso_date(published_raw),
+        published_raw=published_raw,
+        modified=metadata.iso_date(modified_raw),
+        modified_raw=modified_raw,
+        section=site.get("section") or meta.section or _first(getattr(doc, "categories", None)),
+        tags=site.get("tags") or meta.tags or list(getattr(doc, "tags", None) or []),
+        description=site.get("description") or meta.description or _clean_attr(doc, "description"),
+        image=site.get("image") or meta.image or _clean_attr(doc, "image"),
+        language=lang,
+        language_probability=prob,
+        text=text,
+        rules=rules.name if rules is not GENERIC else "generic",
+        method=method,
+    )
+    return Extraction(article.finish(), "", removed)
+
+
+def _clean_attr(doc: Any, name: str) -> str:
+    return " ".join(str(getattr(doc, name, None) or "").split())
+
+
+def _first(values: Any) -> str:
+    return " ".join(str(values[0]).split()) if values else ""
+
+
+def _split_author(value: str) -> list[str]:
+    return [a.strip() for a in value.split(";") if a.strip()] if value else []

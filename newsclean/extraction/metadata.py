@@ -1,0 +1,216 @@
+"""Article metadata from JSON-LD, then Open Graph / <meta>, in that order of trust."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from dateutil import parser as dateparser
+from lxml.html import HtmlElement
+
+from newsclean.extraction import xpaths
+
+ARTICLE_TYPES = frozenset(
+    {
+        "Article",
+        "NewsArticle",
+        "ReportageNewsArticle",
+        "AnalysisNewsArticle",
+        "OpinionNewsArticle",
+        "BackgroundNewsArticle",
+        "ReviewNewsArticle",
+        "BlogPosting",
+        "LiveBlogPosting",
+        "Report",
+        "TechArticle",
+        "ScholarlyArticle",
+    }
+)
+# Page types that say, with no article type beside them, that a page is not an article.
+NOT_ARTICLE_TYPES = frozenset({"VideoObject", "video.other", "video.movie", "video.episode"})
+
+# Bylines that name a news agency rather than a person. Matched on the whole name.
+AGENCIES = re.compile(
+    r"(?i)^(?:AFP|Agence France[- ]Presse|AP|The Associated Press|Associated Press|Reuters|"
+    r"Bloomberg|Interfax|TASS|RIA Novosti|Xinhua|dpa|EFE|ANSA|UPI|PA Media|Kyodo|Yonhap|"
+    r"Anadolu(?: Agency)?|AA|Agencies|.+ (?:&|and) Agencies|.+ with agencies)$"
+)
+
+
+@dataclass
+class Metadata:
+    """Fields read from the page's markup; empty strings where the page says nothing."""
+
+    title: str = ""
+    subtitle: str = ""
+    authors: list[str] = field(default_factory=list)
+    source: str = ""
+    published_raw: str = ""
+    modified_raw: str = ""
+    section: str = ""
+    tags: list[str] = field(default_factory=list)
+    description: str = ""
+    image: str = ""
+    canonical_url: str = ""
+    html_lang: str = ""
+    page_types: set[str] = field(default_factory=set)
+
+    def fill(self, other: Metadata) -> None:
+        """Take each field of ``other`` that is still empty here."""
+        for name in self.__dataclass_fields__:
+            if name == "page_types":
+                self.page_types |= other.page_types
+            elif not getattr(self, name) and getattr(other, name):
+                setattr(self, name, getattr(other, name))
+
+
+def _clean(value: Any) -> str:
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+def _names(value: Any, organizations: bool = False) -> list[str]:
+    """Names from a JSON-LD author value (a string, an object or a list of them).
+
+    People and plain strings by default; with ``organizations``, only Organization-typed objects.
+    """
+    items = value if isinstance(value, list) else [value]
+    names: list[str] = []
+    for item in items:
+        is_org = isinstance(item, dict) and bool(_types(item) & {"Organization", "NewsMediaOrganization"})
+        if is_org != organizations:
+            continue
+        name = item.get("name", "") if isinstance(item, dict) else item
+        if isinstance(name, list):
+            names.extend(_clean(n) for n in name)
+        elif name:
+            names.extend(_clean(n) for n in re.split(r"\s*(?:,|;|\band\b)\s*", str(name)))
+    return [n for n in dict.fromkeys(names) if n]
+
+
+def _first_url(value: Any) -> str:
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    if isinstance(value, dict):
+        value = value.get("url") or value.get("contentUrl") or ""
+    return _clean(value)
+
+
+def _keywords(value: Any) -> list[str]:
+    if isinstance(value, list):
+        words = [_clean(v) for v in value]
+    else:
+        words = [_clean(v) for v in str(value or "").split(",")]
+    return [w for w in dict.fromkeys(words) if w]
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    kind = node.get("@type", [])
+    return {str(k) for k in (kind if isinstance(kind, list) else [kind])}
+
+
+def _json_ld_nodes(tree: HtmlElement) -> Iterator[dict[str, Any]]:
+    for raw in tree.xpath(xpaths.JSON_LD):
+        try:
+            data = json.loads(raw.strip().rstrip(";"))
+        except (ValueError, RecursionError):
+            continue
+        stack = data if isinstance(data, list) else [data]
+        while stack:
+            node = stack.pop(0)
+            if isinstance(node, list):
+                stack.extend(node)
+            elif isinstance(node, dict):
+                yield node
+                if isinstance(node.get("@graph"), list):
+                    stack.extend(node["@graph"])
+
+
+def from_json_ld(tree: HtmlElement) -> Metadata:
+    """Metadata of the first article-typed JSON-LD object on the page."""
+    meta = Metadata()
+    for node in _json_ld_nodes(tree):
+        kinds = _types(node)
+        meta.page_types |= kinds
+        if not kinds & ARTICLE_TYPES or meta.title:
+            continue
+        section = node.get("articleSection", "")
+        meta.fill(
+            Metadata(
+                title=_clean(node.get("headline") or node.get("name")),
+                subtitle=_clean(node.get("alternativeHeadline")),
+                authors=_names(node.get("author", [])),
+                source=split_agencies(_names(node.get("author", []), organizations=True))[1],
+                published_raw=_clean(node.get("datePublished")),
+                modified_raw=_clean(node.get("dateModified")),
+                section=_clean(section[0] if isinstance(section, list) and section else section),
+                tags=_keywords(node.get("keywords")),
+                description=_clean(node.get("description")),
+                image=_first_url(node.get("image")),
+            )
+        )
+    return meta
+
+
+def from_meta(tree: HtmlElement) -> Metadata:
+    """Metadata from Open Graph, ``article:*`` and plain ``<meta>`` tags, canonical link and lang."""
+    values: dict[str, list[str]] = {}
+    for node in tree.xpath(xpaths.META):
+        key = (node.get("property") or node.get("name") or node.get("itemprop") or "").lower()
+        if key:
+            values.setdefault(key, []).append(_clean(node.get("content")))
+
+    def first(*keys: str) -> str:
+        return next((v for k in keys for v in values.get(k, []) if v), "")
+
+    tags = values.get("article:tag") or _keywords(first("news_keywords", "keywords"))
+    canonical = tree.xpath(xpaths.CANONICAL)
+    lang = tree.xpath(xpaths.HTML_LANG)
+    og_type = first("og:type")
+    return Metadata(
+        title=first("og:title", "twitter:title"),
+        authors=_names(first("author", "article:author")) if first("author") else [],
+        published_raw=first("article:published_time", "og:article:published_time", "datepublished"),
+        modified_raw=first("article:modified_time", "og:updated_time", "datemodified"),
+        section=first("article:section"),
+        tags=[t for t in dict.fromkeys(tags) if t],
+        description=first("description", "og:description", "twitter:description"),
+        image=first("og:image", "twitter:image"),
+        canonical_url=_clean(canonical[0]) if canonical else "",
+        html_lang=_clean(lang[0]) if lang else "",
+        page_types={og_type} if og_type else set(),
+    )
+
+
+def split_agencies(authors: list[str]) -> tuple[list[str], str]:
+    """People and agency credits apart: (people, agencies joined by ", ")."""
+    people = [a for a in authors if not AGENCIES.match(a)]
+    agencies = [a for a in authors if AGENCIES.match(a)]
+    return people, ", ".join(agencies)
+
+
+def iso_date(raw: str) -> str:
+    """``raw`` as ISO 8601 (date alone when no time is given); empty when it is not a date."""
+    raw = raw.strip()
+    if not raw:
+        return ""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        return raw
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00")).isoformat()
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(raw).isoformat()
+    except (TypeError, ValueError, IndexError):
+        pass
+    try:
+        parsed = dateparser.parse(raw)
+    except (ValueError, OverflowError, TypeError):
+        return ""
+    has_time = bool(re.search(r"\d{1,2}:\d{2}", raw))
+    return parsed.isoformat() if has_time else parsed.date().isoformat()

@@ -1,0 +1,19 @@
+"""Every XPath the generic extraction uses, named."""
+
+from __future__ import annotations
+
+# Elements no reader sees. Removed before extraction on every page.
+INVISIBLE = (
+    "//*[@hidden]"
+    " | //*[@aria-hidden='true']"
+    " | //*[contains(translate(@style, ' ', ''), 'display:none')]"
+    " | //*[contains(translate(@style, ' ', ''), 'visibility:hidden')]"
+    " | //noscript | //template | //dialog"
+)
+# Machine-readable metadata.
+JSON_LD = "//script[@type='application/ld+json']/text()"
+META = "//meta[@content]"
+CANONICAL = "//link[@rel='canonical']/@href"
+HTML_LANG = "/html/@lang"
+TITLE = "//title/text()"
+HEAD = "//head"

@@ -1,0 +1,123 @@
+"""Saved pages with their expected outcome, and a loopback HTTP server that serves them.
+
+Layout: ``fixtures/<site>/<name>.<ext>`` (the body exactly as served) with ``<name>.json`` beside it::
+
+    {"url": "https://...", "fetched": "2026-11-24", "reconstructed": true,
+     "kind": "article" | "not_article" | "listing" | "feed" | "sitemap" | "robots",
+     "status": 200, "content_type": "text/html; charset=utf-8",
+     "expected": {...Article fields...} | {"reason": "..."}}
+
+The server answers ``GET /<host>/<path>?<query>`` with the fixture whose URL is
+``<scheme>://<host>/<path>?<query>``, which is what :mod:`newsclean.mirror` asks for.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "fixtures"
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".gz": "application/gzip",
+}
+
+
+@dataclass(frozen=True)
+class Fixture:
+    """One saved response and what newsclean should make of it."""
+
+    body_path: Path
+    meta: dict[str, Any]
+
+    @property
+    def site(self) -> str:
+        return self.body_path.parent.name
+
+    @property
+    def url(self) -> str:
+        return str(self.meta["url"])
+
+    @property
+    def kind(self) -> str:
+        return str(self.meta.get("kind", "article"))
+
+    @property
+    def status(self) -> int:
+        return int(self.meta.get("status", 200))
+
+    @property
+    def content_type(self) -> str:
+        return str(self.meta.get("content_type") or CONTENT_TYPES.get(self.body_path.suffix, "application/octet-stream"))
+
+    @property
+    def expected(self) -> dict[str, Any]:
+        return dict(self.meta.get("expected", {}))
+
+    @property
+    def mirror_key(self) -> str:
+        return mirror_key(self.url)
+
+    def body(self) -> bytes:
+        return self.body_path.read_bytes()
+
+
+def mirror_key(url: str) -> str:
+    """``host/path?query`` of ``url``: the key a fixture is served under."""
+    parts = urlsplit(url)
+    return f"{parts.netloc}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")
+
+
+def load_fixtures(root: Path = DEFAULT_ROOT, site: str | None = None) -> list[Fixture]:
+    """Every fixture under ``root`` (or under ``root/site``), sorted by path."""
+    found = []
+    for meta_path in sorted((root / site if site else root).rglob("*.json")):
+        bodies = [p for p in meta_path.parent.glob(meta_path.stem + ".*") if p.suffix != ".json"]
+        if len(bodies) != 1:
+            raise ValueError(f"{meta_path}: expected exactly one body file beside it, found {len(bodies)}")
+        found.append(Fixture(bodies[0], json.loads(meta_path.read_text(encoding="utf-8"))))
+    return found
+
+
+def _handler(routes: dict[str, Fixture]) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            fixture = routes.get(self.path.lstrip("/"))
+            if fixture is None:
+                self.send_error(404, "no fixture for this URL")
+                return
+            body = fixture.body()
+            self.send_response(fixture.status)
+            self.send_header("Content-Type", fixture.content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's naming)
+            pass
+
+    return Handler
+
+
+@contextmanager
+def serve(root: Path = DEFAULT_ROOT, port: int = 0) -> Iterator[str]:
+    """Serve the fixtures under ``root`` on loopback while the block runs; yields the base URL."""
+    routes = {f.mirror_key: f for f in load_fixtures(root)}
+    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(routes))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="fixture-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,171 @@
+"""Item pipelines. Each does one thing, has a ``NEWSCLEAN_<NAME>_ENABLED`` switch, and counts
+every item it drops under ``newsclean/dropped/<reason>`` in the crawl stats."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, NoReturn, Self
+
+from itemadapter import ItemAdapter
+from scrapy import Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem, NotConfigured
+
+from newsclean.items import Article
+from newsclean.urls import canonicalize
+
+logger = logging.getLogger(__name__)
+
+
+class _Pipeline:
+    """Shared set-up: the on/off switch and drop counting."""
+
+    switch: str = ""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.settings = crawler.settings
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if not crawler.settings.getbool(cls.switch, True):
+            raise NotConfigured(f"{cls.switch} is off")
+        return cls(crawler)
+
+    def drop(self, reason: str, item: Any, detail: str = "") -> NoReturn:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"newsclean/dropped/{reason}")
+        url = ItemAdapter(item).get("url", "")
+        raise DropItem(f"{reason}: {url}" + (f" ({detail})" if detail else ""))
+
+
+class ValidationPipeline(_Pipeline):
+    """Drops items with no text, too little text (``NEWSCLEAN_MIN_WORDS``) or no title."""
+
+    switch = "NEWSCLEAN_VALIDATION_ENABLED"
+
+    def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        text = adapter.get("text") or ""
+        words = len(text.split())
+        if not text.strip():
+            self.drop("empty_text", item)
+        minimum = self.settings.getint("NEWSCLEAN_MIN_WORDS")
+        if words < minimum:
+            self.drop("too_short", item, f"{words} words < {minimum}")
+        if self.settings.getbool("NEWSCLEAN_REQUIRE_TITLE") and not (adapter.get("title") or "").strip():
+            self.drop("missing_title", item)
+        return item
+
+
+class LanguagePipeline(_Pipeline):
+    """Keeps only items whose language is in ``NEWSCLEAN_LANGUAGES`` (all when it is empty)."""
+
+    switch = "NEWSCLEAN_LANGUAGE_ENABLED"
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.allowed = {code.lower() for code in crawler.settings.getlist("NEWSCLEAN_LANGUAGES")}
+
+    def process_item(self, item: Any) -> Any:
+        language = ItemAdapter(item).get("language") or ""
+        if self.allowed and language not in self.allowed:
+            self.drop("language_not_allowed", item, language or "unknown")
+        return item
+
+
+class DedupePipeline(_Pipeline):
+    """Drops a second item with the same canonical URL (tracking parameters removed) or the same text."""
+
+    switch = "NEWSCLEAN_DEDUPE_ENABLED"
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.urls: set[str] = set()
+        self.hashes: set[str] = set()
+
+    def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        url = canonicalize(adapter.get("canonical_url") or adapter.get("url") or "")
+        adapter["canonical_url"] = url
+        if url in self.urls:
+            self.drop("duplicate_url", item)
+        content_hash = adapter.get("content_hash") or ""
+        if content_hash and content_hash in self.hashes:
+            self.drop("duplicate_content", item)
+        self.urls.add(url)
+        if content_hash:
+            self.hashes.add(content_hash)
+        return item
+
+
+ARTICLE_COLUMNS = [f.name for f in fields(Article)]
+_SQL_TYPES = {"int": "INTEGER", "float": "REAL"}
+
+
+def create_table_sql() -> str:
+    """``CREATE TABLE articles``: one column per Article field, one row per canonical URL."""
+    columns = []
+    for f in fields(Article):
+        kind = _SQL_TYPES.get(str(f.type), "TEXT")
+        key = " PRIMARY KEY" if f.name == "canonical_url" else " NOT NULL"
+        columns.append(f"{f.name} {kind}{key}")
+    return f"CREATE TABLE IF NOT EXISTS articles ({', '.join(columns)})"
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    """An SQLite connection to ``path`` (created with its folder if missing), ``articles`` table ready."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(create_table_sql())
+    return conn
+
+
+def to_row(item: Any) -> dict[str, Any]:
+    """The column values of an item: lists as JSON arrays, everything else as it is."""
+    adapter = ItemAdapter(item)
+    row = {}
+    for name in ARTICLE_COLUMNS:
+        value = adapter.get(name)
+        row[name] = json.dumps(value, ensure_ascii=False) if isinstance(value, list) else value
+    return row
+
+
+class SQLitePipeline(_Pipeline):
+    """Stores each item as one row of ``articles`` in ``NEWSCLEAN_DB``, one transaction per item."""
+
+    switch = "NEWSCLEAN_SQLITE_ENABLED"
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.path = Path(crawler.settings.get("NEWSCLEAN_DB"))
+        self.conn: sqlite3.Connection | None = None
+        updates = ", ".join(f"{c} = excluded.{c}" for c in ARTICLE_COLUMNS if c != "canonical_url")
+        self.upsert = (
+            f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}) "
+            f"VALUES ({', '.join(':' + c for c in ARTICLE_COLUMNS)}) "
+            f"ON CONFLICT(canonical_url) DO UPDATE SET {updates}"
+        )
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        self.conn = connect(self.path)
+        logger.info("storing articles in %s", self.path.resolve())
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def process_item(self, item: Any) -> Any:
+        assert self.conn is not None
+        with self.conn:  # one transaction: the row is written whole or not at all
+            self.conn.execute(self.upsert, to_row(item))
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("newsclean/stored")
+        return item

@@ -1,0 +1,44 @@
+"""Scrapy settings for newsclean. Every newsclean setting starts with ``NEWSCLEAN_``."""
+
+from __future__ import annotations
+
+BOT_NAME = "newsclean"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# Politeness: robots.txt obeyed, AutoThrottle adapts the delay to the server, few requests per site.
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.25
+DOWNLOAD_TIMEOUT = 30
+USER_AGENT = "newsclean/0.1 (news article research crawler)"
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+
+ITEM_PIPELINES = {
+    "newsclean.pipelines.ValidationPipeline": 100,
+    "newsclean.pipelines.LanguagePipeline": 200,
+    "newsclean.pipelines.DedupePipeline": 300,
+    "newsclean.pipelines.SQLitePipeline": 800,
+}
+
+# Validation: an item with less text, or without a title, is dropped.
+NEWSCLEAN_VALIDATION_ENABLED = True
+NEWSCLEAN_MIN_WORDS = 30
+NEWSCLEAN_REQUIRE_TITLE = True
+# Language filter: ISO 639-1 codes to keep; empty keeps every language.
+NEWSCLEAN_LANGUAGE_ENABLED = True
+NEWSCLEAN_LANGUAGES: list[str] = []
+# De-duplication within a run: one item per canonical URL and per exact text.
+NEWSCLEAN_DEDUPE_ENABLED = True
+# Storage: an SQLite file, relative to the working directory unless absolute.
+NEWSCLEAN_SQLITE_ENABLED = True
+NEWSCLEAN_DB = "data/newsclean.sqlite"
+# Fetch every URL from a local mirror instead of the web (the demo and tests); empty: the web.
+NEWSCLEAN_MIRROR = ""

@@ -1,0 +1,124 @@
+"""``NewsSpider``: the base of every site spider. A site declares; this class finds and fetches.
+
+A site spider sets class attributes only::
+
+    class ExampleSpider(NewsSpider):
+        name = "example"
+        allowed_domains = ["example.com"]
+        feeds = ["https://www.example.com/rss"]
+        sitemaps = ["https://www.example.com/robots.txt"]   # robots.txt: its Sitemap: lines
+        article_url = r"/\\d{4}/\\d{2}/\\d{2}/[\\w-]+$"
+        rules = SiteRules(name="example", domains=("example.com",), prune=("//aside",))
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator, Sequence
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+
+import scrapy
+from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.settings import BaseSettings
+
+from newsclean.extraction import SiteRules, extract
+from newsclean.feeds import Entry, looks_like_feed, parse_feed, parse_sitemap, sitemaps_from_robots
+
+def _reason_key(reason: str) -> str:
+    """A short stats key for a miss: ``no article text found`` -> ``no_article_text_found``."""
+    return re.sub(r"[^a-z0-9]+", "_", reason.split(":")[0].lower()).strip("_")
+
+
+class NewsSpider(scrapy.Spider):
+    """Crawls a site's feeds, sitemaps and listing pages and yields one Article per article page."""
+
+    feeds: ClassVar[Sequence[str]] = ()
+    sitemaps: ClassVar[Sequence[str]] = ()
+    listings: ClassVar[Sequence[str]] = ()
+    article_url: ClassVar[str] = r"."
+    """Regular expression searched in a URL: the pages to extract articles from."""
+    rules: ClassVar[SiteRules | None] = None
+    """Extraction rules; None picks them by each page's domain."""
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        if settings.get("NEWSCLEAN_MIRROR"):
+            handler = "newsclean.mirror.MirrorDownloadHandler"
+            settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, priority="spider")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._article_re = re.compile(self.article_url)
+
+    def is_article(self, url: str) -> bool:
+        """True when ``url`` is an article page of this site."""
+        return bool(self._article_re.search(url))
+
+    def seeds(self) -> Iterator[scrapy.Request]:
+        """The first requests: feeds, sitemaps (or robots.txt) and listing pages."""
+        for url in self.feeds:
+            yield scrapy.Request(url, self.parse_feed)
+        for url in self.sitemaps:
+            yield scrapy.Request(url, self.parse_sitemap)
+        for url in self.listings:
+            yield scrapy.Request(url, self.parse_listing)
+
+    async def start(self) -> AsyncIterator[Any]:
+        for request in self.seeds():
+            yield request
+
+    def _count(self, key: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"newsclean/{key}")
+
+    def article_requests(self, entries: Sequence[Entry]) -> Iterator[scrapy.Request]:
+        """Requests for the entries that are article pages of this site."""
+        for entry in entries:
+            if self.is_article(entry.url):
+                yield scrapy.Request(entry.url, self.parse_article, cb_kwargs={"entry": entry})
+            else:
+                self._count("links/not_article")
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        self._count("pages/feed")
+        entries = parse_feed(response.body, response.url)
+        if not entries:
+            self.logger.warning("no entries in feed %s", response.url)
+        yield from self.article_requests(entries)
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        self._count("pages/sitemap")
+        if response.url.endswith("/robots.txt"):
+            text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
+            for url in sitemaps_from_robots(text, response.url):
+                yield scrapy.Request(url, self.parse_sitemap)
+            return
+        if looks_like_feed(response.body):  # some sites list an RSS feed as a sitemap
+            yield from self.parse_feed(response)
+            return
+        pages, sitemaps = parse_sitemap(response.body, response.url)
+        for entry in sitemaps:
+            yield scrapy.Request(entry.url, self.parse_sitemap)
+        yield from self.article_requests(pages)
+
+    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        self._count("pages/listing")
+        if not isinstance(response, TextResponse):
+            return
+        links = dict.fromkeys(response.urljoin(href) for href in response.css("a::attr(href)").getall())
+        yield from self.article_requests([Entry(url=u) for u in links])
+
+    def parse_article(self, response: Response, entry: Entry | None = None) -> Iterator[Any]:
+        if not isinstance(response, HtmlResponse):
+            self._count("skipped/not_html")
+            return
+        result = extract(response.text, response.url, self.rules)
+        if result.article is None:
+            self.logger.info("no article at %s: %s", response.url, result.reason)
+            self._count(f"skipped/{_reason_key(result.reason)}")
+            return
+        self._count("pages/article")
+        result.article.fetched_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        yield result.article
