@@ -15,6 +15,7 @@ from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
+from newsclean import settings as defaults
 from newsclean.items import Article
 from newsclean.urls import canonicalize
 
@@ -54,10 +55,13 @@ class ValidationPipeline(_Pipeline):
         words = len(text.split())
         if not text.strip():
             self.drop("empty_text", item)
-        minimum = self.settings.getint("NEWSCLEAN_MIN_WORDS")
+        minimum = self.settings.getint("NEWSCLEAN_MIN_WORDS", defaults.NEWSCLEAN_MIN_WORDS)
         if words < minimum:
             self.drop("too_short", item, f"{words} words < {minimum}")
-        if self.settings.getbool("NEWSCLEAN_REQUIRE_TITLE") and not (adapter.get("title") or "").strip():
+        if (
+            self.settings.getbool("NEWSCLEAN_REQUIRE_TITLE", defaults.NEWSCLEAN_REQUIRE_TITLE)
+            and not (adapter.get("title") or "").strip()
+        ):
             self.drop("missing_title", item)
         return item
 
@@ -144,7 +148,7 @@ class SQLitePipeline(_Pipeline):
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self.path = Path(crawler.settings.get("NEWSCLEAN_DB"))
+        self.path = Path(crawler.settings.get("NEWSCLEAN_DB", defaults.NEWSCLEAN_DB))
         self.conn: sqlite3.Connection | None = None
         updates = ", ".join(f"{c} = excluded.{c}" for c in ARTICLE_COLUMNS if c != "canonical_url")
         self.upsert = (

@@ -14,10 +14,10 @@ from newsclean.spider import NewsSpider
 
 class TheMoscowTimesSpider(NewsSpider):
     name = "themoscowtimes"
-    allowed_domains = ["themoscowtimes.com"]
-    feeds = ["https://www.themoscowtimes.com/rss/news", "https://www.themoscowtimes.com/rss/opinion"]
+    allowed_domains = ("themoscowtimes.com",)
+    feeds = ("https://www.themoscowtimes.com/rss/news", "https://www.themoscowtimes.com/rss/opinion")
     # The sitemap index lives on another host than the site (robots.txt names it).
-    sitemaps = ["https://static.themoscowtimes.com/sitemap/sitemap.xml"]
+    sitemaps = ("https://static.themoscowtimes.com/sitemap/sitemap.xml",)
     article_url = r"^https?://www\.themoscowtimes\.com/\d{4}/\d{2}/\d{2}/[\w-]+-a\d+/?$"
     rules = SiteRules(
         name="themoscowtimes",

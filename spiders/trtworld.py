@@ -13,9 +13,9 @@ from newsclean.spider import NewsSpider
 
 class TRTWorldSpider(NewsSpider):
     name = "trtworld"
-    allowed_domains = ["trtworld.com"]
-    feeds = ["https://www.trtworld.com/feed/rss.xml"]
-    sitemaps = ["https://www.trtworld.com/robots.txt"]
+    allowed_domains = ("trtworld.com",)
+    feeds = ("https://www.trtworld.com/feed/rss.xml",)
+    sitemaps = ("https://www.trtworld.com/robots.txt",)
     article_url = r"^https?://www\.trtworld\.com/(?:article/(?:[0-9a-f]{12}|\d{8})|[a-z-]+/[\w-]+-\d{5,})/?$"
     rules = SiteRules(
         name="trtworld",

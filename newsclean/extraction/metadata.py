@@ -101,10 +101,7 @@ def _first_url(value: Any) -> str:
 
 
 def _keywords(value: Any) -> list[str]:
-    if isinstance(value, list):
-        words = [_clean(v) for v in value]
-    else:
-        words = [_clean(v) for v in str(value or "").split(",")]
+    words = [_clean(v) for v in value] if isinstance(value, list) else [_clean(v) for v in str(value or "").split(",")]
     return [w for w in dict.fromkeys(words) if w]
 
 

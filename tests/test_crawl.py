@@ -1,0 +1,82 @@
+"""End to end: ``scrapy crawl`` as a real subprocess against the loopback fixture server."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from newsclean.fixtures import load_fixtures
+from newsclean.items import ARTICLE_FIELDS
+
+from .conftest import ROOT
+
+SITES = ["themoscowtimes", "trtworld"]
+
+
+def _rows(db: Path) -> dict[str, dict[str, object]]:
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        return {row["canonical_url"]: dict(row) for row in conn.execute("SELECT * FROM articles")}
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_scrapy_crawl_stores_every_article_fixture(
+    site: str, mirror: str, tmp_path: Path, run_env: dict[str, str]
+) -> None:
+    db, jsonl = tmp_path / "store.sqlite", tmp_path / "articles.jsonl"
+    proc = subprocess.run(
+        [
+            "scrapy",
+            "crawl",
+            site,
+            "-s",
+            f"NEWSCLEAN_MIRROR={mirror}",
+            "-s",
+            f"NEWSCLEAN_DB={db}",
+            "-s",
+            "AUTOTHROTTLE_ENABLED=0",
+            "-s",
+            "DOWNLOAD_DELAY=0",
+            "-O",
+            str(jsonl),
+        ],
+        cwd=ROOT,
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    expected = {f.expected["canonical_url"]: f.expected for f in load_fixtures(site=site) if f.kind == "article"}
+    rows = _rows(db)
+    assert set(rows) == set(expected)
+    for url, want in expected.items():
+        row = rows[url]
+        assert list(row) == list(ARTICLE_FIELDS)
+        for name, value in want.items():
+            stored = json.loads(row[name]) if isinstance(value, list) else row[name]
+            assert stored == value, f"{url}: column {name}"
+        assert row["fetched_at"]
+        assert row["word_count"] == len(want["text"].split())
+    exported = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
+    assert sorted(a["canonical_url"] for a in exported) == sorted(expected)
+
+
+def test_demo_crawls_both_sites_and_summarises(tmp_path: Path, run_env: dict[str, str]) -> None:
+    db = tmp_path / "demo.sqlite"
+    proc = subprocess.run(
+        ["newsclean", "demo", "--db", str(db)], cwd=tmp_path, env=run_env, capture_output=True, text=True, timeout=180
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    counts = {site: sum(1 for f in load_fixtures(site=site) if f.kind == "article") for site in SITES}
+    with sqlite3.connect(db) as conn:
+        stored = dict(conn.execute("SELECT site, COUNT(*) FROM articles GROUP BY site").fetchall())
+    assert stored == counts
+    for site in SITES:
+        assert f"{site}: {counts[site]} stored this run" in proc.stdout
+    assert str(db.resolve()) in proc.stdout
