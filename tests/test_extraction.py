@@ -1,0 +1,122 @@
+"""Extraction as a library: no Scrapy, never raises, decodes bytes right, detects language."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from newsclean.extraction import GENERIC, SiteRules, detect_language, extract, extract_article
+
+PARAGRAPHS = [
+    "The city council voted on Tuesday to extend the night bus network to three outer districts.",
+    "Officials said the new routes would start in March and cost about two million a year to run.",
+    "Residents of the districts had campaigned for the change for more than five years.",
+]
+
+
+def _page(body: str, head: str = "", lang: str = "en") -> str:
+    return f"<html lang='{lang}'><head><title>Night buses</title>{head}</head><body><article>{body}</article></body></html>"
+
+
+def test_extraction_does_not_import_scrapy() -> None:
+    code = (
+        "import sys; from newsclean.extraction import extract_article, GENERIC;"
+        f"a = extract_article({_page(''.join(f'<p>{p}</p>' for p in PARAGRAPHS))!r}, 'https://x.example/a', GENERIC);"
+        "assert a is not None; assert 'scrapy' not in sys.modules, 'scrapy imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\x00\x01\x02\xff",
+        "   ",
+        "<html>",
+        b"\x1f\x8b\x08\x00garbage",
+        "<?xml version='1.0' encoding='utf-8'?><x/>",
+        "<p>" * 5000,
+        b"<html><body>" + bytes(range(256)) + b"</body></html>",
+    ],
+)
+def test_never_raises_and_gives_a_reason(data: str | bytes) -> None:
+    result = extract(data, "https://x.example/a", GENERIC)
+    assert result.article is None or result.article.text
+    if result.article is None:
+        assert result.reason
+
+
+def test_bytes_decoded_by_declared_charset() -> None:
+    text = "Городской совет во вторник проголосовал за продление ночных автобусных маршрутов в три района."
+    html = (
+        f"<html><head><meta charset='windows-1251'><title>Т</title></head><body><article><p>{text}</p>"
+        f"<p>{text} Ещё раз.</p></article></body></html>"
+    )
+    article = extract_article(html.encode("cp1251"), "https://x.example/a", GENERIC)
+    assert article is not None
+    assert text in article.text
+    assert article.language == "ru"
+
+
+def test_language_is_deterministic_and_falls_back_to_html_lang() -> None:
+    text = " ".join(PARAGRAPHS)
+    assert detect_language(text) == detect_language(text)
+    assert detect_language(text)[0] == "en"
+    assert detect_language("Kurz.", "de-AT") == ("de", 1.0)
+    assert detect_language("", "") == ("", 0.0)
+
+
+def test_site_rules_prune_drop_and_read_fields() -> None:
+    rules = SiteRules(
+        name="example",
+        domains=("example.org",),
+        prune=("//aside", "//div[@class='byline']"),
+        drop_lines=(r"Subscribe now.*",),
+        line_fields={"source": r"Source:\s*(.+)"},
+        fields={"authors": "//span[@class='by']"},
+    )
+    body = (
+        f"<p>{PARAGRAPHS[0]}</p><aside>Related: another story entirely about trams</aside>"
+        f"<p>{PARAGRAPHS[1]}</p><p>Subscribe now for unlimited access</p><p>{PARAGRAPHS[2]}</p>"
+        "<p>Source: Reuters</p><div class='byline'><span class='by'>Ann Lee</span><span class='by'>Bo Kim</span></div>"
+    )
+    result = extract(_page(body), "https://www.example.org/a", rules)
+    assert result.article is not None
+    assert result.article.text == "\n\n".join(PARAGRAPHS)
+    assert result.article.source == "Reuters"
+    assert result.article.authors == ["Ann Lee", "Bo Kim"]
+    removed_by = {rule.split(":")[0] for rule, _ in result.removed}
+    assert {"prune", "drop_lines", "line_fields"} <= removed_by
+
+
+def test_rules_are_picked_by_domain() -> None:
+    html = _page("".join(f"<p>{p}</p>" for p in PARAGRAPHS))
+    assert extract_article(html, "https://www.themoscowtimes.com/2024/12/27/x-a1").rules == "themoscowtimes"
+    assert extract_article(html, "https://trtworld.com/article/0123456789ab").rules == "trtworld"
+    other = extract_article(html, "https://news.example.net/x")
+    assert (other.rules, other.site) == ("generic", "news.example.net")
+
+
+def test_json_ld_beats_open_graph_and_agency_bylines_go_to_source() -> None:
+    head = (
+        '<meta property="og:title" content="Night buses | The Daily">'
+        '<meta property="article:published_time" content="2024-01-01T00:00:00Z">'
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Night buses extended",'
+        ' "datePublished": "2024-12-30T10:00:00+01:00", "author": [{"@type": "Person", "name": "Ann Lee"},'
+        ' {"@type": "Person", "name": "AFP"}]}</script>'
+    )
+    article = extract_article(_page("".join(f"<p>{p}</p>" for p in PARAGRAPHS), head), "https://x.example/a", GENERIC)
+    assert article is not None
+    assert article.title == "Night buses extended"
+    assert (article.published, article.published_raw) == ("2024-12-30T10:00:00+01:00", "2024-12-30T10:00:00+01:00")
+    assert (article.authors, article.source) == (["Ann Lee"], "AFP")
+
+
+def test_repeated_paragraph_and_title_line_removed() -> None:
+    body = "<h1>Night buses</h1>" + "".join(f"<p>{p}</p>" for p in [PARAGRAPHS[0], *PARAGRAPHS])
+    article = extract_article(_page(body), "https://x.example/a", GENERIC)
+    assert article is not None
+    assert article.text == "\n\n".join(PARAGRAPHS)
