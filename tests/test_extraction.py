@@ -17,7 +17,8 @@ PARAGRAPHS = [
 
 
 def _page(body: str, head: str = "", lang: str = "en") -> str:
-    return f"<html lang='{lang}'><head><title>Night buses</title>{head}</head><body><article>{body}</article></body></html>"
+    head = f"<head><title>Night buses</title>{head}</head>"
+    return f"<html lang='{lang}'>{head}<body><article>{body}</article></body></html>"
 
 
 def test_extraction_does_not_import_scrapy() -> None:

@@ -51,7 +51,8 @@ def test_seed_metadata_goes_into_fields() -> None:
     assert article is not None
     assert (article.source, article.authors, article.published[:10]) == ("AFP", [], "2024-12-27")
     assert article.title == "Ukraine Captured North Korean Soldier Fighting Alongside Russia, South Korea Says"
-    assert "t.me/stranaua" not in article.text and "photo purportedly" not in article.text
+    assert "t.me/stranaua" not in article.text
+    assert "photo purportedly" not in article.text
 
     trt = _fixture(CASES["002_4e486417e3d2c4cc.txt"])
     article = extract_article(trt.body(), trt.url)
