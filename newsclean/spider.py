@@ -19,8 +19,11 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.settings import BaseSettings
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
 
 from newsclean.extraction import SiteRules, extract
 from newsclean.feeds import Entry, looks_like_feed, parse_feed, parse_sitemap, sitemaps_from_robots
@@ -60,11 +63,11 @@ class NewsSpider(scrapy.Spider):
     def seeds(self) -> Iterator[scrapy.Request]:
         """The first requests: feeds, sitemaps (or robots.txt) and listing pages."""
         for url in self.feeds:
-            yield scrapy.Request(url, self.parse_feed)
+            yield scrapy.Request(url, self.parse_feed, errback=self.on_error)
         for url in self.sitemaps:
-            yield scrapy.Request(url, self.parse_sitemap)
+            yield scrapy.Request(url, self.parse_sitemap, errback=self.on_error)
         for url in self.listings:
-            yield scrapy.Request(url, self.parse_listing)
+            yield scrapy.Request(url, self.parse_listing, errback=self.on_error)
 
     async def start(self) -> AsyncIterator[Any]:
         for request in self.seeds():
@@ -78,9 +81,21 @@ class NewsSpider(scrapy.Spider):
         """Requests for the entries that are article pages of this site."""
         for entry in entries:
             if self.is_article(entry.url):
-                yield scrapy.Request(entry.url, self.parse_article, cb_kwargs={"entry": entry})
+                yield scrapy.Request(entry.url, self.parse_article, cb_kwargs={"entry": entry}, errback=self.on_error)
             else:
                 self._count("links/not_article")
+
+    def on_error(self, failure: Failure) -> None:
+        """Count a failed request by kind (``newsclean/errors/http_404``, ``.../TimeoutError``) and go on."""
+        if failure.check(HttpError):
+            kind = f"http_{failure.value.response.status}"
+        elif failure.check(IgnoreRequest):
+            kind = "ignored"  # robots.txt forbade it, or another middleware dropped it
+        else:
+            kind = type(failure.value).__name__
+        self._count(f"errors/{kind}")
+        request = getattr(failure, "request", None)
+        self.logger.warning("%s: %s", kind, getattr(request, "url", "?"))
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         self._count("pages/feed")
@@ -94,14 +109,14 @@ class NewsSpider(scrapy.Spider):
         if response.url.endswith("/robots.txt"):
             text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
             for url in sitemaps_from_robots(text, response.url):
-                yield scrapy.Request(url, self.parse_sitemap)
+                yield scrapy.Request(url, self.parse_sitemap, errback=self.on_error)
             return
         if looks_like_feed(response.body):  # some sites list an RSS feed as a sitemap
             yield from self.parse_feed(response)
             return
         pages, sitemaps = parse_sitemap(response.body, response.url)
         for entry in sitemaps:
-            yield scrapy.Request(entry.url, self.parse_sitemap)
+            yield scrapy.Request(entry.url, self.parse_sitemap, errback=self.on_error)
         yield from self.article_requests(pages)
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:

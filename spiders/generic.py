@@ -42,7 +42,7 @@ class ArticleSpider(NewsSpider):
 
     def seeds(self) -> Iterator[scrapy.Request]:
         for url in self.urls:
-            yield scrapy.Request(url, self.parse_article)
+            yield scrapy.Request(url, self.parse_article, errback=self.on_error)
 
 
 class FeedSpider(NewsSpider):

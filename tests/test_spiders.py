@@ -136,3 +136,16 @@ def test_sitemap_spider_reads_index_and_news_sitemap() -> None:
     requests = list(spider.parse_sitemap(XmlResponse(url="https://news.example/sitemap-news.xml", body=news)))
     assert [r.url for r in requests] == ["https://news.example/a/1"]
     assert requests[0].cb_kwargs["entry"].published == "2024-12-30"
+
+
+def test_failed_requests_are_counted_by_kind() -> None:
+    from scrapy.spidermiddlewares.httperror import HttpError
+    from twisted.python.failure import Failure
+
+    spider = _spider(SPIDERS["trtworld"])
+    response = HtmlResponse(url="https://www.trtworld.com/article/ffffffffffff", status=404, body=b"")
+    spider.on_error(Failure(HttpError(response)))
+    spider.on_error(Failure(TimeoutError("slow")))
+    stats = spider.crawler.stats.get_stats()
+    assert stats["newsclean/errors/http_404"] == 1
+    assert stats["newsclean/errors/TimeoutError"] == 1
