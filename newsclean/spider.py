@@ -31,7 +31,7 @@ from newsclean.feeds import Entry, looks_like_feed, parse_feed, parse_sitemap, s
 
 def _reason_key(reason: str) -> str:
     """A short stats key for a miss: ``no article text found`` -> ``no_article_text_found``."""
-    return re.sub(r"[^a-z0-9]+", "_", reason.split(":")[0].lower()).strip("_")
+    return re.sub(r"[^a-z0-9]+", "_", re.split(r"[:(]", reason)[0].lower()).strip("_")
 
 
 class NewsSpider(scrapy.Spider):

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from newsclean.extraction import GENERIC, SiteRules, detect_language, extract, extract_article
+from newsclean.registry import rules_for_url
 
 PARAGRAPHS = [
     "The city council voted on Tuesday to extend the night bus network to three outer districts.",
@@ -94,10 +95,12 @@ def test_site_rules_prune_drop_and_read_fields() -> None:
 
 
 def test_rules_are_picked_by_domain() -> None:
+    assert rules_for_url("https://www.themoscowtimes.com/2024/12/27/x-a1").name == "themoscowtimes"
+    assert rules_for_url("https://trtworld.com/article/0123456789ab").name == "trtworld"
+    assert rules_for_url("https://nottrtworld.com/a") is GENERIC
     html = _page("".join(f"<p>{p}</p>" for p in PARAGRAPHS))
-    assert extract_article(html, "https://www.themoscowtimes.com/2024/12/27/x-a1").rules == "themoscowtimes"
-    assert extract_article(html, "https://trtworld.com/article/0123456789ab").rules == "trtworld"
     other = extract_article(html, "https://news.example.net/x")
+    assert other is not None
     assert (other.rules, other.site) == ("generic", "news.example.net")
 
 
@@ -121,3 +124,31 @@ def test_repeated_paragraph_and_title_line_removed() -> None:
     article = extract_article(_page(body), "https://x.example/a", GENERIC)
     assert article is not None
     assert article.text == "\n\n".join(PARAGRAPHS)
+
+
+def test_list_items_are_paragraphs_without_markers() -> None:
+    body = f"<p>{PARAGRAPHS[0]}</p><ul><li>night buses to the north</li><li>night buses to the east</li></ul>"
+    body += f"<p>{PARAGRAPHS[1]}</p>"
+    article = extract_article(_page(body), "https://x.example/a", GENERIC)
+    assert article is not None
+    assert article.text.split("\n\n") == [
+        PARAGRAPHS[0],
+        "night buses to the north",
+        "night buses to the east",
+        PARAGRAPHS[1],
+    ]
+
+
+def test_known_site_page_without_its_body_is_not_an_article() -> None:
+    rules = SiteRules(name="example", domains=("example.org",), body=("//div[@class='story']",))
+    html = _page("".join(f"<p>{p}</p>" for p in PARAGRAPHS))
+    result = extract(html, "https://example.org/section", rules)
+    assert result.article is None
+    assert result.reason.startswith("no article body")
+
+
+def test_collection_page_is_not_an_article() -> None:
+    head = '<script type="application/ld+json">{"@type": "CollectionPage", "name": "World news"}</script>'
+    result = extract(_page("".join(f"<p>{p}</p>" for p in PARAGRAPHS), head), "https://x.example/world", GENERIC)
+    assert result.article is None
+    assert "not an article" in result.reason

@@ -87,7 +87,7 @@ def test_non_article_page_is_skipped_with_reason() -> None:
     response = HtmlResponse(url="https://www.themoscowtimes.com/2024/12/27/x-a1", body=b"<html><body></body></html>")
     assert list(spider.parse_article(response)) == []
     stats = spider.crawler.stats.get_stats()
-    assert [k for k in stats if k.startswith("newsclean/skipped/")] == ["newsclean/skipped/no_article_text_found"]
+    assert [k for k in stats if k.startswith("newsclean/skipped/")] == ["newsclean/skipped/no_article_body"]
 
 
 def test_article_spider_takes_urls_and_file(tmp_path: Path) -> None:

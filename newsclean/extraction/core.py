@@ -90,7 +90,9 @@ def _narrow(tree: HtmlElement, rules: SiteRules) -> HtmlElement | None:
 def _body_lines(tree: HtmlElement, url: str | None) -> tuple[list[str], Any]:
     doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True, **TRAFILATURA_OPTIONS)
     text = getattr(doc, "text", None) or ""
-    return [" ".join(line.split()) for line in text.splitlines() if line.strip()], doc
+    # trafilatura marks list items with "- "; in newsclean's text each item is a paragraph of its own.
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return [line.removeprefix("- ") for line in lines if line and line != "-"], doc
 
 
 def _extract(html: str | bytes, url: str | None, rules: SiteRules) -> Extraction:
@@ -111,6 +113,10 @@ def _extract(html: str | bytes, url: str | None, rules: SiteRules) -> Extraction
     for xpath in rules.prune:
         clean.prune(tree, xpath, f"prune:{xpath}", removed)
     narrowed = _narrow(tree, rules)
+    if rules.body and narrowed is None:
+        # A known site's page without its article body is a listing, an error page, or a new layout:
+        # storing whatever else the page holds would fill the store with menus and headlines.
+        return Extraction(None, "no article body (the site rules' body XPaths match nothing)", removed)
     lines, doc = _body_lines(narrowed if narrowed is not None else tree, url)
     method = "trafilatura" + ("+body" if narrowed is not None else "")
 

@@ -32,7 +32,9 @@ ARTICLE_TYPES = frozenset(
     }
 )
 # Page types that say, with no article type beside them, that a page is not an article.
-NOT_ARTICLE_TYPES = frozenset({"VideoObject", "video.other", "video.movie", "video.episode"})
+NOT_ARTICLE_TYPES = frozenset(
+    {"VideoObject", "video.other", "video.movie", "video.episode", "CollectionPage", "SearchResultsPage", "ProfilePage"}
+)
 
 # Bylines that name a news agency rather than a person. Matched on the whole name.
 AGENCIES = re.compile(
