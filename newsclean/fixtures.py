@@ -57,7 +57,8 @@ class Fixture:
 
     @property
     def content_type(self) -> str:
-        return str(self.meta.get("content_type") or CONTENT_TYPES.get(self.body_path.suffix, "application/octet-stream"))
+        default = CONTENT_TYPES.get(self.body_path.suffix, "application/octet-stream")
+        return str(self.meta.get("content_type") or default)
 
     @property
     def expected(self) -> dict[str, Any]:
@@ -90,7 +91,7 @@ def load_fixtures(root: Path = DEFAULT_ROOT, site: str | None = None) -> list[Fi
 
 def _handler(routes: dict[str, Fixture]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             fixture = routes.get(self.path.lstrip("/"))
             if fixture is None:
                 self.send_error(404, "no fixture for this URL")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import scrapy
@@ -24,6 +24,7 @@ from scrapy.settings import BaseSettings
 
 from newsclean.extraction import SiteRules, extract
 from newsclean.feeds import Entry, looks_like_feed, parse_feed, parse_sitemap, sitemaps_from_robots
+
 
 def _reason_key(reason: str) -> str:
     """A short stats key for a miss: ``no article text found`` -> ``no_article_text_found``."""
@@ -120,5 +121,5 @@ class NewsSpider(scrapy.Spider):
             self._count(f"skipped/{_reason_key(result.reason)}")
             return
         self._count("pages/article")
-        result.article.fetched_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        result.article.fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
         yield result.article

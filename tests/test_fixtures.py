@@ -39,7 +39,8 @@ def test_article_derived_fields(fixture: Fixture) -> None:
     assert len(article.content_hash) == 64
     assert 0.5 <= article.language_probability <= 1.0
     assert article.rules == fixture.site
-    assert "\n\n\n" not in article.text and article.text == article.text.strip()
+    assert "\n\n\n" not in article.text
+    assert article.text == article.text.strip()
 
 
 @pytest.mark.parametrize("fixture", NOT_ARTICLES, ids=_id)

@@ -101,10 +101,8 @@ def _first_url(value: Any) -> str:
 
 
 def _keywords(value: Any) -> list[str]:
-    if isinstance(value, list):
-        words = [_clean(v) for v in value]
-    else:
-        words = [_clean(v) for v in str(value or "").split(",")]
+    items = value if isinstance(value, list) else str(value or "").split(",")
+    words = [_clean(v) for v in items]
     return [w for w in dict.fromkeys(words) if w]
 
 
@@ -214,3 +212,8 @@ def iso_date(raw: str) -> str:
         return ""
     has_time = bool(re.search(r"\d{1,2}:\d{2}", raw))
     return parsed.isoformat() if has_time else parsed.date().isoformat()
+
+
+def site_names(tree: HtmlElement) -> list[str]:
+    """The names the page gives its site (``og:site_name``, ``application-name``)."""
+    return [n for n in dict.fromkeys(_clean(v) for v in tree.xpath(xpaths.SITE_NAME)) if n]

@@ -17,3 +17,9 @@ CANONICAL = "//link[@rel='canonical']/@href"
 HTML_LANG = "/html/@lang"
 TITLE = "//title/text()"
 HEAD = "//head"
+# What the site calls itself (Open Graph site name, web-app name).
+SITE_NAME = (
+    "//meta[@property='og:site_name']/@content"
+    " | //meta[@name='application-name']/@content"
+    " | //meta[@name='apple-mobile-web-app-title']/@content"
+)
