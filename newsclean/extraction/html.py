@@ -5,17 +5,35 @@ from __future__ import annotations
 import re
 
 import lxml.html
-from bs4.dammit import UnicodeDammit
+from bs4.dammit import EncodingDetector, UnicodeDammit
 from lxml.etree import ParserError
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_WINDOWS_1252_LABELS = frozenset({"iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii", "l1", "iso8859-1"})
 _PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
 
 
 def decode(data: str | bytes) -> str:
-    """Text of ``data``: bytes are decoded by BOM, declared charset, then sniffing."""
+    """Text of ``data``: bytes are decoded by BOM, declared charset, UTF-8, then sniffing.
+
+    Byte-level sniffing (chardet) is slow (0.4 s on a large page) and only needed when nothing is
+    declared and the bytes are not valid UTF-8, which valid non-ASCII UTF-8 almost never is by chance.
+    """
     if isinstance(data, str):
         return data
+    stripped, bom_encoding = EncodingDetector.strip_byte_order_mark(data)
+    declared = bom_encoding or EncodingDetector.find_declared_encoding(data, is_html=True)
+    if declared and declared.lower().replace("_", "-") in _WINDOWS_1252_LABELS:
+        declared = "windows-1252"  # as browsers do (WHATWG Encoding Standard)
+    if declared:
+        try:
+            return stripped.decode(declared)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    try:
+        return stripped.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
     dammit = UnicodeDammit(data, is_html=True)
     if dammit.unicode_markup is not None:
         return dammit.unicode_markup
