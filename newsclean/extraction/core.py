@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import lxml.html
 import trafilatura
 from lxml.html import HtmlElement
+from readability import Document
 
 from newsclean.extraction import clean, metadata, xpaths
 from newsclean.extraction.html import decode, node_text, parse
@@ -24,6 +25,14 @@ logger = logging.getLogger(__name__)
 LIST_FIELDS = frozenset({"authors", "tags"})
 # Options measured on real pages: comments are never the article (+0.007 F1 with them off).
 TRAFILATURA_OPTIONS: dict[str, Any] = {"include_comments": False, "include_tables": True}
+# The second extractor runs only when trafilatura's text is under SHORT_SHARE of the page's running
+# text (paragraphs of MIN_PARAGRAPH_CHARS or more) or LONGER_BY times shorter than the JSON-LD
+# articleBody; its text replaces trafilatura's when LONGER_BY times longer and holding MIN_CONTAINED
+# of trafilatura's text.
+MIN_PARAGRAPH_CHARS = 80
+SHORT_SHARE = 0.5
+LONGER_BY = 1.5
+MIN_CONTAINED = 0.8
 
 
 @dataclass
@@ -93,6 +102,32 @@ def _body_lines(tree: HtmlElement, url: str | None) -> tuple[list[str], Any]:
     return [" ".join(line.split()) for line in text.splitlines() if line.strip()], doc
 
 
+def _paragraph_chars(tree: HtmlElement) -> int:
+    """Characters in the page's paragraphs long enough to be running text."""
+    lengths = (len(node_text(p)) for p in tree.xpath(xpaths.PARAGRAPHS))
+    return sum(n for n in lengths if n >= MIN_PARAGRAPH_CHARS)
+
+
+def _looks_short(lines: list[str], paragraph_chars: int, json_ld_body: str) -> bool:
+    """True when the text holds much less than the page's running text or its JSON-LD articleBody."""
+    chars = sum(len(line) for line in lines)
+    return chars < SHORT_SHARE * paragraph_chars or chars * LONGER_BY < len(json_ld_body)
+
+
+def _readability_lines(tree: HtmlElement, url: str | None) -> list[str]:
+    """Body lines of the block readability-lxml picks, cut into lines by trafilatura."""
+    summary = Document(lxml.html.tostring(tree, encoding="unicode")).summary()
+    text = trafilatura.extract(summary, url=url, **TRAFILATURA_OPTIONS) or ""
+    return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+
+
+def _contains(longer: list[str], shorter: list[str]) -> float:
+    """Share of ``shorter``'s characters whose lines appear, whole or in part, in ``longer``."""
+    total = sum(len(line) for line in shorter) or 1
+    haystack = "\n".join(longer).casefold()
+    return sum(len(line) for line in shorter if line.casefold() in haystack) / total
+
+
 def _extract(html: str | bytes, url: str | None, rules: SiteRules) -> Extraction:
     tree = parse(decode(html))
     if tree is None:
@@ -113,6 +148,14 @@ def _extract(html: str | bytes, url: str | None, rules: SiteRules) -> Extraction
     narrowed = _narrow(tree, rules)
     lines, doc = _body_lines(narrowed if narrowed is not None else tree, url)
     method = "trafilatura" + ("+body" if narrowed is not None else "")
+    # Guard: trafilatura sometimes keeps only the first of several sibling blocks of the article.
+    # Only then, readability-lxml gets a say, and only when it finds much more that includes ours.
+    if narrowed is None and _looks_short(lines, _paragraph_chars(tree), meta.article_body):
+        alt = _readability_lines(tree, url)
+        chars = sum(len(line) for line in lines)
+        if sum(len(line) for line in alt) > LONGER_BY * chars and _contains(alt, lines) >= MIN_CONTAINED:
+            removed.append(("shorter trafilatura text replaced by readability's", "\n".join(lines)))
+            lines, method = alt, "readability+trafilatura"
 
     for name, pattern in rules.line_field_patterns:
         for i, line in enumerate(lines):

@@ -59,6 +59,8 @@ class Metadata:
     canonical_url: str = ""
     html_lang: str = ""
     page_types: set[str] = field(default_factory=set)
+    # JSON-LD ``articleBody``: a cross-check of the extracted text's length only (often truncated).
+    article_body: str = ""
 
     def fill(self, other: Metadata) -> None:
         """Take each field of ``other`` that is still empty here."""
@@ -149,6 +151,7 @@ def from_json_ld(tree: HtmlElement) -> Metadata:
                 tags=_keywords(node.get("keywords")),
                 description=_clean(node.get("description")),
                 image=_first_url(node.get("image")),
+                article_body=_clean(node.get("articleBody")),
             )
         )
     return meta

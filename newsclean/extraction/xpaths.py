@@ -23,3 +23,5 @@ SITE_NAME = (
     " | //meta[@name='application-name']/@content"
     " | //meta[@name='apple-mobile-web-app-title']/@content"
 )
+# Paragraphs, for a cheap estimate of how much running text a page holds.
+PARAGRAPHS = "//p"
