@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml.html import HtmlElement
 
-from newsclean.extraction import core, extract
+from newsclean.extraction import core, extract, extract_article
 from newsclean.extraction.core import _looks_short
 from newsclean.extraction.html import decode
 
@@ -89,3 +89,67 @@ def test_complete_article_does_not_change_method() -> None:
     result = extract(_page(f"<article>{_paras('Only part', 6)}</article>"), URL)
     assert result.article is not None
     assert result.article.method == "trafilatura"
+
+
+# line-level boilerplate: share/follow prompts, newsletters, copyright, credits, related lists
+
+
+def _lines_after(body_lines: list[str], tail: str) -> str:
+    paragraphs = "".join(f"<p>{line}</p>" for line in body_lines)
+    article = extract_article(_page(f"<article>{_paras('Story', 6)}{paragraphs}</article>{tail}"), URL)
+    assert article is not None
+    return article.text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Follow Newsbeat on Instagram, Facebook, Twitter and YouTube.",
+        "Get the latest updates right in your inbox. Subscribe to Example.com’s newsletters.",
+        "Sign up for The Daily Brief today to get the free newsletter delivered to your inbox daily.",
+        "Copyright ©2019 Example Media, Inc. All Rights Reserved",
+        "This copy is for your personal, non-commercial use only.",
+        "Write to Jane Roe at jane.roe@example.com",
+        "Have a tip? Jane Roe may be reached at jroe@example.com. Follow her on Twitter @jroe.",
+        "Tempo de leitura: 1 minuto",
+        "Keith Roe contributed reporting from Hong Kong.",
+        "- Order Reprints",
+    ],
+)
+def test_boilerplate_line_is_dropped(line: str) -> None:
+    text = _lines_after([line], "")
+    assert line not in text
+    assert "Story 5" in text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "She said the newsletter had more subscribers than ever and that she would follow up on it soon, "
+        "according to a person who asked not to be named because the talks were private.",
+        "Reporters followed the mayor on Twitter for years before the account was deleted in a long dispute.",
+        "The cookie factory employs 300 people, and the union said it would strike on Monday unless pay rose.",
+    ],
+)
+def test_article_sentence_like_boilerplate_is_kept(line: str) -> None:
+    assert line in _lines_after([line], "")
+
+
+def test_related_heading_and_teasers_are_dropped() -> None:
+    teasers = ["You may also like...", "Who will make the Rock Hall in 2020?", "Band takes over the Fan Vote"]
+    text = _lines_after(teasers, "")
+    assert all(t not in text for t in teasers)
+    assert "Story 5" in text
+
+
+def test_related_heading_stops_at_running_text() -> None:
+    follow = "The council will meet again next month, the mayor said, to discuss the remaining items."
+    text = _lines_after(["Related:", "A teaser title here", follow], "")
+    assert "A teaser title here" not in text
+    assert follow in text
+
+
+def test_page_own_url_line_is_dropped_but_cited_urls_are_kept() -> None:
+    text = _lines_after([URL, "https://other.example.org/source-document"], "")
+    assert f"\n{URL}" not in text
+    assert "https://other.example.org/source-document" in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -164,7 +165,10 @@ def _extract(html: str | bytes, url: str | None, rules: SiteRules) -> Extraction
                 removed.append((f"line_fields:{name}", lines.pop(i)))
                 break
     lines = clean.drop_lines(lines, rules.drop_line_patterns, "drop_lines", removed)
+    lines = clean.drop_related(lines, removed)
     lines = clean.drop_lines(lines, clean.BOILERPLATE_LINES, "boilerplate", removed)
+    own_urls = {u.rstrip("/") for u in (url, meta.canonical_url) if u}
+    lines = clean.drop_lines(lines, [re.compile(re.escape(u) + "/?") for u in own_urls], "own URL", removed)
 
     title = site.get("title") or meta.title or _clean_attr(doc, "title")
     subtitle = site.get("subtitle") or meta.subtitle
