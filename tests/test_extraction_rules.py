@@ -153,3 +153,34 @@ def test_page_own_url_line_is_dropped_but_cited_urls_are_kept() -> None:
     text = _lines_after([URL, "https://other.example.org/source-document"], "")
     assert f"\n{URL}" not in text
     assert "https://other.example.org/source-document" in text
+
+
+# the headline repeated among the first body lines
+
+
+def test_title_repeated_after_a_kicker_is_dropped() -> None:
+    head = "<meta property='og:title' content='Council approves the new budget for schools'>"
+    body = (
+        "<article><p>Politics</p><p>Council approves the new budget for schools.</p>"
+        f"{_paras('Story', 6)}</article>"
+    )
+    article = extract_article(_page(body, head), URL)
+    assert article is not None
+    assert "Council approves the new budget for schools" not in article.text
+    assert article.text.startswith(("Politics", "Story 0"))
+
+
+def test_title_words_later_in_the_body_are_kept() -> None:
+    head = "<meta property='og:title' content='Council approves the new budget for schools'>"
+    body = f"<article>{_paras('Story', 6)}<p>Council approves the new budget for schools</p></article>"
+    article = extract_article(_page(body, head), URL)
+    assert article is not None
+    assert article.text.endswith("Council approves the new budget for schools")
+
+
+def test_description_as_lead_paragraph_is_kept() -> None:
+    lead = "Story 0: " + SENTENCE + ", officials said in a statement to reporters."
+    head = f"<meta name='description' content='{lead}'>"
+    article = extract_article(_page(f"<article>{_paras('Story', 6)}</article>", head), URL)
+    assert article is not None
+    assert article.text.startswith(lead)

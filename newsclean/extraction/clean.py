@@ -145,3 +145,23 @@ def drop_related(lines: list[str], removed: list[Removal]) -> list[str]:
         kept.append(lines[i])
         i += 1
     return kept
+
+
+# Headings are looked for among this many first body lines.
+HEADING_LINES = 3
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+def drop_headings(lines: list[str], headings: Iterable[str], removed: list[Removal]) -> list[str]:
+    """``lines`` without the page's title or standfirst repeated among its first lines."""
+    keys = {_words(h) for h in headings if h and len(_words(h).split()) >= 3}
+    kept = []
+    for i, line in enumerate(lines):
+        if i < HEADING_LINES and _words(line) in keys:
+            removed.append(("heading repeated in body", line))
+        else:
+            kept.append(line)
+    return kept

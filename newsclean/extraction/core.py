@@ -172,9 +172,9 @@ def _extract(html: str | bytes, url: str | None, rules: SiteRules) -> Extraction
 
     title = site.get("title") or meta.title or _clean_attr(doc, "title")
     subtitle = site.get("subtitle") or meta.subtitle
-    for heading in (title, subtitle):
-        if lines and heading and lines[0].casefold() == heading.casefold():
-            removed.append(("heading repeated in body", lines.pop(0)))
+    headings = [title, subtitle, meta.title, _clean_attr(doc, "title"), *metadata.title_parts(tree)]
+    # Not the description: it is often the lead paragraph itself (measured: F1 -0.001, recall -0.005).
+    lines = clean.drop_headings(lines, headings, removed)
     lines = clean.dedupe(lines, removed)
     if not lines:
         return Extraction(None, "no article text found", removed)

@@ -220,3 +220,10 @@ def iso_date(raw: str) -> str:
 def site_names(tree: HtmlElement) -> list[str]:
     """The names the page gives its site (``og:site_name``, ``application-name``)."""
     return [n for n in dict.fromkeys(_clean(v) for v in tree.xpath(xpaths.SITE_NAME)) if n]
+
+
+def title_parts(tree: HtmlElement) -> list[str]:
+    """The page's ``<title>`` and ``<h1>`` texts, and the title split at separators (bars, dashes, colons)."""
+    found = [_clean(t) for t in tree.xpath(xpaths.TITLE)] + [_clean(h.text_content()) for h in tree.xpath(xpaths.H1)]
+    parts = [p for t in found for p in re.split(r"\s+[|\-–—:]\s+", t)]
+    return [t for t in dict.fromkeys(found + parts) if t]

@@ -16,6 +16,7 @@ META = "//meta[@content]"
 CANONICAL = "//link[@rel='canonical']/@href"
 HTML_LANG = "/html/@lang"
 TITLE = "//title/text()"
+H1 = "//h1"
 HEAD = "//head"
 # What the site calls itself (Open Graph site name, web-app name).
 SITE_NAME = (
