@@ -184,3 +184,27 @@ def test_description_as_lead_paragraph_is_kept() -> None:
     article = extract_article(_page(f"<article>{_paras('Story', 6)}</article>", head), URL)
     assert article is not None
     assert article.text.startswith(lead)
+
+
+# embedded posts quoted by the story are kept
+
+
+def test_embedded_tweet_is_kept_as_a_quote() -> None:
+    tweet = "Meth. We are on it. This campaign is a real thing and the state paid for it, apparently"
+    body = (
+        f"<article>{_paras('Story', 3)}"
+        "<div class='social-embed'><div class='tweet-wrapper'>"
+        f"<blockquote class='twitter-tweet'><p>{tweet}</p>— Jane Roe (@janeroe) November 18, 2019</blockquote>"
+        f"</div></div>{_paras('More', 3)}</article>"
+    )
+    article = extract_article(_page(body), URL)
+    assert article is not None
+    assert tweet in article.text
+    assert article.text.index("Story 2") < article.text.index(tweet) < article.text.index("More 0")
+
+
+def test_share_widget_without_embedded_post_is_still_dropped() -> None:
+    body = f"<article>{_paras('Story', 6)}<div class='social-share'><a href='#'>Share on Twitter</a></div></article>"
+    article = extract_article(_page(body), URL)
+    assert article is not None
+    assert "Share on Twitter" not in article.text

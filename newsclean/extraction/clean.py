@@ -165,3 +165,26 @@ def drop_headings(lines: list[str], headings: Iterable[str], removed: list[Remov
         else:
             kept.append(line)
     return kept
+
+
+def keep_embedded_posts(tree: HtmlElement, xpath: str) -> int:
+    """Turn the posts ``xpath`` selects into plain quotes, lifted out of their widget wrappers.
+
+    Extractors discard anything classed as social media; an embedded post is a quotation the story
+    relies on. Wrappers that hold nothing but the post are replaced by it. Returns the count.
+    """
+    posts = [p for p in tree.xpath(xpath) if isinstance(p, HtmlElement)]
+    for post in posts:
+        post.attrib.pop("class", None)
+        parent = post.getparent()
+        while (
+            parent is not None
+            and parent.tag in {"div", "figure", "span"}
+            and len(parent) == 1
+            and not (parent.text or "").strip()
+            and parent.getparent() is not None
+        ):
+            post.tail = parent.tail
+            parent.getparent().replace(parent, post)
+            parent = post.getparent()
+    return len(posts)

@@ -146,6 +146,7 @@ def _extract(html: str | bytes, url: str | None, rules: SiteRules) -> Extraction
     clean.prune(tree, xpaths.INVISIBLE, "invisible", removed)
     for xpath in rules.prune:
         clean.prune(tree, xpath, f"prune:{xpath}", removed)
+    clean.keep_embedded_posts(tree, xpaths.EMBEDDED_POSTS)
     narrowed = _narrow(tree, rules)
     lines, doc = _body_lines(narrowed if narrowed is not None else tree, url)
     method = "trafilatura" + ("+body" if narrowed is not None else "")

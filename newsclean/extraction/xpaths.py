@@ -26,3 +26,5 @@ SITE_NAME = (
 )
 # Paragraphs, for a cheap estimate of how much running text a page holds.
 PARAGRAPHS = "//p"
+# Posts quoted in an article (embedded tweets): part of the story, but marked up as social widgets.
+EMBEDDED_POSTS = "//blockquote[contains(@class, 'twitter-tweet')]"
