@@ -57,9 +57,8 @@ class Fixture:
 
     @property
     def content_type(self) -> str:
-        return str(
-            self.meta.get("content_type") or CONTENT_TYPES.get(self.body_path.suffix, "application/octet-stream")
-        )
+        default = CONTENT_TYPES.get(self.body_path.suffix, "application/octet-stream")
+        return str(self.meta.get("content_type") or default)
 
     @property
     def expected(self) -> dict[str, Any]:

@@ -120,7 +120,7 @@ def test_json_ld_beats_open_graph_and_agency_bylines_go_to_source() -> None:
 
 
 def test_repeated_paragraph_and_title_line_removed() -> None:
-    body = "<h1>Night buses</h1>" + "".join(f"<p>{p}</p>" for p in [PARAGRAPHS[0], *PARAGRAPHS])
+    body = "<h1>Night buses extended</h1>" + "".join(f"<p>{p}</p>" for p in [PARAGRAPHS[0], *PARAGRAPHS])
     article = extract_article(_page(body), "https://x.example/a", GENERIC)
     assert article is not None
     assert article.text == "\n\n".join(PARAGRAPHS)

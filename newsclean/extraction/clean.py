@@ -19,21 +19,65 @@ _DATE_LINE = (
     rf"(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\.?\s+{_MONTH},?\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|"
     r"\d{1,2}[./]\d{1,2}[./]\d{2,4})(?:,?\s+(?:at\s+)?\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s+[a-z]{2,5})?)?"
 )
+_SOCIAL = r"(?:twitter|facebook|instagram|youtube|linkedin|tiktok|telegram|whatsapp|flipboard|google news)"
 # Lines that are page furniture on any site. Matched against a whole body line, case-insensitive.
 BOILERPLATE_LINES: tuple[re.Pattern[str], ...] = tuple(
     re.compile(p, re.IGNORECASE)
     for p in (
         r"\d+\s*min(?:ute)?s?\.?\s+read",  # "1 min read"
+        r"(?:reading time|tempo de leitura|tiempo de lectura|lesezeit|temps de lecture)\s*:?\s*\d+\s*\w*",
         r"(?:\d{1,2}:)?\d{1,2}:\d{2}",  # a player's clock, "00:00"
         r"(?:a+\s*)+A",  # font-size control, "aaA"
         r"(?:recommended|related|related (?:articles?|stories|content|news)|read more|read also|"
         r"see also|explore|more on this|advertisement|most read|just in)\s*:?",
-        r"related (?:article|story|stories|articles|reading)\s*:.*",  # "Related article: ..."
+        r"related (?:article|story|stories|articles|reading|posts?)\s*:.*",  # "Related article: ..."
+        r"related\s*:.{0,150}",  # "Related: 15 Amazing Images of Stars"
         r"(?:also )?read (?:more|also)\s*:.*",
+        r"see more\s*:.{0,150}",
         r"original (?:url|link|article)\s*:.*",  # a syndication trailer
+        # share / follow / comment prompts
+        r"(?:-\s*)?(?:share|tweet|email|print|print article|order reprints|reprints|comments?|"
+        r"\d+\s+comments?|leave a (?:comment|reply)|tags?|filed under)\s*:?(?:\s*\|)?",
+        rf"follow [^.]{{0,80}} on {_SOCIAL}[^.]{{0,120}}\.?",
+        rf"(?:like|follow) us on {_SOCIAL}.{{0,120}}",
+        r"(?:have a (?:news )?tip\?|got a tip\?).{0,200}",
+        r"write to [^.]{2,60} at \S+@\S+\.?",  # "Write to Al Root at allen.root@dowjones.com"
+        r"tell us what you think.{0,10}",
+        r"(?:click|tap) to tweet",
+        # newsletter and subscription calls
+        r".{0,80}\b(?:subscribe|sign up)\b.{0,60}\bnewsletters?\b.{0,120}",
+        r"(?:get|receive) the latest .{0,60} (?:in|to) your inbox.{0,120}",
+        r"click here to (?:subscribe|sign up|register).{0,120}",
+        r"if you enjoyed this article.{0,200}",
+        # copyright, reprint and cookie lines
+        r"(?:copyright|\(c\)|©)\s*(?:©\s*)?.{0,120}",
+        r".{0,80}all rights reserved\.?.{0,40}",
+        r"this copy is for your personal,? non-commercial use only.*",
+        r".{0,120}\buses? cookies\b.{0,200}",
+        # utility messages
+        r"(?:listen|download|itunes|spotify|apple podcasts|subscribe)\s*:\s*https?://\S+",
+        r"an error has occurred,? please try again(?: later)?\.?",
+        r"this article has been sent to.{0,60}",
         _DATE_LINE,  # the date alone, repeated as body text
+        r"(?:updated|posted|published)\s*(?:at|on)?\s*:?\s*\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?\.?",
+        r"\d{1,2}:\d{2}\s*[ap]\.?m\.?\s*[a-z]{2,4}\s+\d{1,2}/\d{1,2}/\d{2,4}\s+by\s+.{2,60}",
+        # credit lines: the people who contributed, not the story
+        r"[^.]{2,200}\bcontributed (?:reporting|to this (?:report|story|article))\b[^.]{0,80}\.?",
     )
 )
+# A line announcing a list of links to other articles; it and the teaser titles after it go.
+RELATED_HEADINGS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"(?:you (?:may|might) also (?:like|enjoy)|more (?:great )?[\w ]{0,30} stories|more from [\w ]{1,40}|"
+        r"don'?t miss|more|related|recommended(?: for you| stories| articles)?|trending(?: now)?|"
+        r"popular(?: now| stories)?|most popular|what to read next|read next|up next|"
+        r"something to consider|latest(?: news| stories)?)\s*(?:\.\.\.|…|:)?",
+    )
+)
+# A teaser title: short, and not ending like a sentence of running text.
+TEASER_MAX_CHARS = 130
+TEASER_MAX_RUN = 12
 
 
 def prune(tree: HtmlElement, xpath: str, label: str, removed: list[Removal]) -> None:
@@ -78,3 +122,69 @@ def dedupe(lines: list[str], removed: list[Removal], min_chars: int = 30) -> lis
         seen.add(key)
         kept.append(line)
     return kept
+
+
+def _teaser(line: str) -> bool:
+    return len(line) <= TEASER_MAX_CHARS and not re.search(r"[.:;,]['\"’”)]?$", line)
+
+
+def drop_related(lines: list[str], removed: list[Removal]) -> list[str]:
+    """``lines`` without link-list headings (``You may also like...``) and the teaser titles after them."""
+    kept: list[str] = []
+    i = 0
+    while i < len(lines):
+        if any(p.fullmatch(lines[i]) for p in RELATED_HEADINGS):
+            removed.append(("related heading", lines[i]))
+            i += 1
+            run = 0
+            while i < len(lines) and run < TEASER_MAX_RUN and _teaser(lines[i].lstrip("- ")):
+                removed.append(("related teaser", lines[i]))
+                i += 1
+                run += 1
+            continue
+        kept.append(lines[i])
+        i += 1
+    return kept
+
+
+# Headings are looked for among this many first body lines.
+HEADING_LINES = 3
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+def drop_headings(lines: list[str], headings: Iterable[str], removed: list[Removal]) -> list[str]:
+    """``lines`` without the page's title or standfirst repeated among its first lines."""
+    keys = {_words(h) for h in headings if h and len(_words(h).split()) >= 3}
+    kept = []
+    for i, line in enumerate(lines):
+        if i < HEADING_LINES and _words(line) in keys:
+            removed.append(("heading repeated in body", line))
+        else:
+            kept.append(line)
+    return kept
+
+
+def keep_embedded_posts(tree: HtmlElement, xpath: str) -> int:
+    """Turn the posts ``xpath`` selects into plain quotes, lifted out of their widget wrappers.
+
+    Extractors discard anything classed as social media; an embedded post is a quotation the story
+    relies on. Wrappers that hold nothing but the post are replaced by it. Returns the count.
+    """
+    posts = [p for p in tree.xpath(xpath) if isinstance(p, HtmlElement)]
+    for post in posts:
+        post.attrib.pop("class", None)
+        parent = post.getparent()
+        while (
+            parent is not None
+            and parent.tag in {"div", "figure", "span"}
+            and len(parent) == 1
+            and not (parent.text or "").strip()
+            and parent.getparent() is not None
+        ):
+            post.tail = parent.tail
+            parent.getparent().replace(parent, post)
+            parent = post.getparent()
+    return len(posts)

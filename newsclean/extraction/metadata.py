@@ -61,6 +61,8 @@ class Metadata:
     canonical_url: str = ""
     html_lang: str = ""
     page_types: set[str] = field(default_factory=set)
+    # JSON-LD ``articleBody``: a cross-check of the extracted text's length only (often truncated).
+    article_body: str = ""
 
     def fill(self, other: Metadata) -> None:
         """Take each field of ``other`` that is still empty here."""
@@ -103,7 +105,8 @@ def _first_url(value: Any) -> str:
 
 
 def _keywords(value: Any) -> list[str]:
-    words = [_clean(v) for v in value] if isinstance(value, list) else [_clean(v) for v in str(value or "").split(",")]
+    items = value if isinstance(value, list) else str(value or "").split(",")
+    words = [_clean(v) for v in items]
     return [w for w in dict.fromkeys(words) if w]
 
 
@@ -150,6 +153,7 @@ def from_json_ld(tree: HtmlElement) -> Metadata:
                 tags=_keywords(node.get("keywords")),
                 description=_clean(node.get("description")),
                 image=_first_url(node.get("image")),
+                article_body=_clean(node.get("articleBody")),
             )
         )
     return meta
@@ -213,3 +217,15 @@ def iso_date(raw: str) -> str:
         return ""
     has_time = bool(re.search(r"\d{1,2}:\d{2}", raw))
     return parsed.isoformat() if has_time else parsed.date().isoformat()
+
+
+def site_names(tree: HtmlElement) -> list[str]:
+    """The names the page gives its site (``og:site_name``, ``application-name``)."""
+    return [n for n in dict.fromkeys(_clean(v) for v in tree.xpath(xpaths.SITE_NAME)) if n]
+
+
+def title_parts(tree: HtmlElement) -> list[str]:
+    """The page's ``<title>`` and ``<h1>`` texts, and the title split at separators (bars, dashes, colons)."""
+    found = [_clean(t) for t in tree.xpath(xpaths.TITLE)] + [_clean(h.text_content()) for h in tree.xpath(xpaths.H1)]
+    parts = [p for t in found for p in re.split(r"\s+[|\-–—:]\s+", t)]
+    return [t for t in dict.fromkeys(found + parts) if t]

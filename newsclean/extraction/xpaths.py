@@ -16,4 +16,15 @@ META = "//meta[@content]"
 CANONICAL = "//link[@rel='canonical']/@href"
 HTML_LANG = "/html/@lang"
 TITLE = "//title/text()"
+H1 = "//h1"
 HEAD = "//head"
+# What the site calls itself (Open Graph site name, web-app name).
+SITE_NAME = (
+    "//meta[@property='og:site_name']/@content"
+    " | //meta[@name='application-name']/@content"
+    " | //meta[@name='apple-mobile-web-app-title']/@content"
+)
+# Paragraphs, for a cheap estimate of how much running text a page holds.
+PARAGRAPHS = "//p"
+# Posts quoted in an article (embedded tweets): part of the story, but marked up as social widgets.
+EMBEDDED_POSTS = "//blockquote[contains(@class, 'twitter-tweet')]"
