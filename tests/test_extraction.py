@@ -152,3 +152,19 @@ def test_collection_page_is_not_an_article() -> None:
     result = extract(_page("".join(f"<p>{p}</p>" for p in PARAGRAPHS), head), "https://x.example/world", GENERIC)
     assert result.article is None
     assert "not an article" in result.reason
+
+
+def test_every_body_part_is_kept_including_a_bare_text_lead() -> None:
+    # trafilatura, given both parts, picks the one whose class looks like content and skips a div of
+    # bare text next to enough paragraph text: the site's body parts must all survive that.
+    rules = SiteRules(
+        name="example", domains=("example.org",), body=("//div[@class='intro']", "//div[@class='article__content']")
+    )
+    lead = "The city will run night buses to three outer districts from March, the council decided on Tuesday."
+    paragraphs = PARAGRAPHS * 3
+    paragraphs = [f"{p} ({i})" for i, p in enumerate(paragraphs)]
+    content = "".join(f"<p>{p}</p>" for p in paragraphs)
+    html = _page(f"<div class='intro'>{lead}</div><div class='article__content'>{content}</div>")
+    article = extract_article(html, "https://example.org/a", rules)
+    assert article is not None
+    assert article.text.split("\n\n") == [lead, *paragraphs]

@@ -93,6 +93,13 @@ def _narrow(tree: HtmlElement, rules: SiteRules) -> HtmlElement | None:
     for part in parts:
         node = copy.deepcopy(part)
         node.tail = None
+        if len(parts) > 1:
+            # trafilatura looks for its own content block inside what it is given: one part (say
+            # div.article__content) would win by its class name and the others (a lead) be dropped.
+            node.attrib.pop("class", None)
+            node.attrib.pop("id", None)
+        if node.tag == "div" and (node.text or "").strip() and not node.xpath(xpaths.BLOCKS):
+            node.tag = "p"  # a lead printed as bare text in a div: trafilatura skips such divs
         container.append(node)
     return doc
 

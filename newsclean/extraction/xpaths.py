@@ -28,3 +28,6 @@ SITE_NAME = (
 PARAGRAPHS = "//p"
 # Posts quoted in an article (embedded tweets): part of the story, but marked up as social widgets.
 EMBEDDED_POSTS = "//blockquote[contains(@class, 'twitter-tweet')]"
+# Block-level descendants: an element without any holds running text only.
+_BLOCK_TAGS = ("p", "div", "ul", "ol", "table", "blockquote", "figure", "section", "article", "aside", "pre")
+BLOCKS = " | ".join(f".//{tag}" for tag in (*_BLOCK_TAGS, "h1", "h2", "h3", "h4", "h5", "h6"))
