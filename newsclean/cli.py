@@ -97,13 +97,14 @@ def summary(db: Path, stats: dict[str, dict[str, Any]]) -> str:
         rows = dict(conn.execute("SELECT site, COUNT(*) FROM articles GROUP BY site").fetchall())
     lines = [f"articles stored in {db.resolve()} (table `articles`)"]
     for name, values in stats.items():
-        dropped = {k.rsplit("/", 1)[1]: v for k, v in values.items() if k.startswith("newsclean/dropped/")}
-        skipped = {k.rsplit("/", 1)[1]: v for k, v in values.items() if k.startswith("newsclean/skipped/")}
-        http = values.get("httperror/response_ignored_count", 0)
+        def group(prefix: str, values: dict[str, Any] = values) -> str:
+            found = {k.removeprefix(prefix): v for k, v in values.items() if k.startswith(prefix)}
+            return json.dumps(found, sort_keys=True)
+
         lines.append(
             f"  {name}: {values.get('newsclean/stored', 0)} stored this run, {rows.get(name, 0)} in store; "
-            f"dropped {json.dumps(dropped, sort_keys=True)}; skipped {json.dumps(skipped, sort_keys=True)}; "
-            f"HTTP errors {http}; finished: {values.get('finish_reason', '?')}"
+            f"dropped {group('newsclean/dropped/')}; skipped {group('newsclean/skipped/')}; "
+            f"errors {group('newsclean/errors/')}; finished: {values.get('finish_reason', '?')}"
         )
     return "\n".join(lines) + "\n"
 

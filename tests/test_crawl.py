@@ -78,5 +78,7 @@ def test_demo_crawls_both_sites_and_summarises(tmp_path: Path, run_env: dict[str
         stored = dict(conn.execute("SELECT site, COUNT(*) FROM articles GROUP BY site").fetchall())
     assert stored == counts
     for site in SITES:
-        assert f"{site}: {counts[site]} stored this run" in proc.stdout
+        assert f"{site}: {counts[site]} stored this run, {counts[site]} in store" in proc.stdout
+    # Each site's feed links one article that has gone: counted as an error, the crawl goes on.
+    assert proc.stdout.count('errors {"http_404": 1}') == len(SITES)
     assert str(db.resolve()) in proc.stdout
