@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 BOT_NAME = "newsclean"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+# `scrapy genspider -t newssite NAME DOMAIN` finds the site template here (templates/spiders/).
+TEMPLATES_DIR = str(Path(__file__).resolve().parent / "templates")
 
 # Politeness: robots.txt obeyed, AutoThrottle adapts the delay to the server, few requests per site.
 ROBOTSTXT_OBEY = True
