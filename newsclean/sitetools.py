@@ -164,14 +164,22 @@ class Page:
     content_type: str
 
 
-def fetch(url: str, timeout: float = 30) -> Page:
-    """GET ``url`` with newsclean's User-Agent; :class:`UsageError` when it cannot be fetched."""
-    from newsclean import settings
+def fetch(url: str, mirror: str = "", timeout: float = 30) -> Page:
+    """GET ``url`` with newsclean's User-Agent; :class:`UsageError` when it cannot be fetched.
 
-    request = urllib.request.Request(url, headers={"User-Agent": settings.USER_AGENT})
+    With ``mirror`` (``http://127.0.0.1:PORT``, as ``NEWSCLEAN_MIRROR``) the page comes from there and
+    keeps ``url`` as its URL.
+    """
+    from newsclean import settings
+    from newsclean.mirror import mirrored_url
+
+    request = urllib.request.Request(
+        mirrored_url(url, mirror) if mirror else url, headers={"User-Agent": settings.USER_AGENT}
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return Page(response.geturl(), response.read(), response.headers.get("Content-Type", ""))
+            final = url if mirror else response.geturl()
+            return Page(final, response.read(), response.headers.get("Content-Type", ""))
     except (urllib.error.URLError, OSError) as exc:
         raise UsageError(f"cannot fetch {url}: {exc}") from exc
 
@@ -228,9 +236,10 @@ def save_fixture(
     name: str | None = None,
     content_type: str = "",
     force: bool = False,
-    err: TextIO = sys.stderr,
+    err: TextIO | None = None,
 ) -> Path:
     """Store ``body`` as an article fixture of ``spider`` with its fields as extracted now; the JSON's path."""
+    err = err or sys.stderr  # looked up now, so a replaced sys.stderr (tests, a caller) is the one used
     cls = site_spider(spider)
     rules: SiteRules = cls.rules  # type: ignore[attr-defined]
     if not rules.matches(url):
@@ -281,7 +290,7 @@ def cmd_fixture_save(args: argparse.Namespace, out: TextIO) -> int:
             raise UsageError(f"no such file: {args.html}")
         body, content_type = read_input(args.html), ""
     else:
-        page = fetch(url)
+        page = fetch(url, args.mirror)
         if page.url != url:
             print(f"{url} redirected to {page.url}; saving under the final URL", file=sys.stderr)
         url, body, content_type = page.url, page.body, page.content_type
@@ -424,7 +433,7 @@ def cmd_try(args: argparse.Namespace, out: TextIO) -> int:
     if target == "-" or Path(target).is_file():
         body = read_input(target)
     elif urlsplit(target).scheme in ("http", "https"):
-        page = fetch(target)
+        page = fetch(target, args.mirror)
         body, url = page.body, url or page.url
     else:
         raise UsageError(f"no such file, and not an http(s) URL: {target}")
@@ -457,6 +466,7 @@ def add_commands(commands: Any) -> None:
     s.add_argument("--name", help="fixture name (default <published date>_<title slug>)")
     s.add_argument("--force", action="store_true", help="replace a fixture of the same name")
     s.add_argument("--root", default=str(DEFAULT_ROOT), help="fixtures folder")
+    s.add_argument("--mirror", default="", metavar="URL", help="fetch from this local mirror, as NEWSCLEAN_MIRROR")
     s.set_defaults(run=cmd_fixture_save)
 
     s = actions.add_parser("rerun", help="re-extract every fixture offline and show what changed, field by field")
@@ -473,4 +483,5 @@ def add_commands(commands: Any) -> None:
     p.add_argument("target", metavar="URL|FILE", help="a URL to fetch, or a saved page (.html, .html.gz, -)")
     p.add_argument("--spider", help="apply this site spider's rules (default: the site the URL belongs to)")
     p.add_argument("--url", help="the page's URL, for a file: picks the site's rules and resolves links")
+    p.add_argument("--mirror", default="", metavar="URL", help="fetch from this local mirror, as NEWSCLEAN_MIRROR")
     p.set_defaults(run=cmd_try)
