@@ -95,6 +95,11 @@ def spider_names() -> dict[str, str]:
     return found
 
 
+def project_root() -> Path:
+    """The project folder: the one holding the ``spiders`` package (and ``tests/``)."""
+    return Path(importlib.import_module(SPIDER_PACKAGE).__path__[0]).resolve().parent
+
+
 def check_new_site(name: str, url: str, spiders_dir: Path, tests_dir: Path) -> dict[str, str]:
     """The template variables for a new site; :class:`UsageError` when ``name`` or ``url`` cannot be one."""
     from newsclean import settings
@@ -448,7 +453,7 @@ def cmd_try(args: argparse.Namespace, out: TextIO) -> int:
 
 def add_commands(commands: Any) -> None:
     """Add ``new-site``, ``fixture`` and ``try`` to the ``newsclean`` command's subparsers."""
-    project = str(Path(importlib.import_module(SPIDER_PACKAGE).__path__[0]).parent)
+    project = str(project_root())
 
     p = commands.add_parser("new-site", help="write a site spider module and its test stub from the template")
     p.add_argument("name", help="spider name: lower-case letters, digits, _ (also the module and fixtures folder)")

@@ -129,6 +129,25 @@ def test_genspider_template_makes_the_same_module(tmp_path: Path, run_env: dict[
 
 
 @pytest.mark.parametrize(
+    ("name", "message"),
+    [("trtworld", "a spider named 'trtworld' already exists"), ("Bad-Name", "invalid site name 'Bad-Name'")],
+)
+def test_genspider_refuses_taken_or_invalid_names_with_exit_2(name: str, message: str, run_env: dict[str, str]) -> None:
+    before = sorted(p.name for p in (ROOT / "spiders").iterdir())
+    proc = subprocess.run(
+        ["scrapy", "genspider", "-t", "newssite", name, "example.com"],
+        cwd=ROOT,
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert sorted(p.name for p in (ROOT / "spiders").iterdir()) == before
+
+
+@pytest.mark.parametrize(
     ("name", "url", "message"),
     [
         ("trtworld", "https://www.example.com/", "a spider named 'trtworld' already exists"),
