@@ -1,4 +1,5 @@
-"""The ``newsclean`` command: ``extract`` saved pages, run the offline ``demo``, print ``fields``."""
+"""The ``newsclean`` command: ``extract`` saved pages, run the offline ``demo``, print ``fields``;
+adding a site: ``new-site``, ``fixture save``, ``fixture rerun``, ``try`` (in :mod:`newsclean.sitetools`)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ class UsageError(Exception):
     """Bad input from the user: printed as ``newsclean: <message>``, exit status 2."""
 
 
-def _read(path: str) -> bytes:
+def read_input(path: str) -> bytes:
+    """The bytes of a saved page: a file (``.gz`` decompressed), or ``-`` for standard input."""
     if path == "-":
         return sys.stdin.buffer.read()
     data = Path(path).read_bytes()
@@ -41,7 +43,7 @@ def cmd_extract(args: argparse.Namespace, out: TextIO) -> int:
     if missing:  # checked before any output, so a bad call prints nothing half-done
         raise UsageError(f"no such file: {', '.join(missing)}")
     for path in args.paths:
-        result = extract(_read(path), args.url)
+        result = extract(read_input(path), args.url)
         if result.article is None:
             record: dict[str, Any] = {"input": path, "url": args.url, "text": None, "reason": result.reason}
         else:
@@ -131,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("fields", help="print the Markdown table of Article fields")
     p.set_defaults(run=cmd_fields)
+
+    from newsclean import sitetools  # here, not at the top: sitetools imports this module
+
+    sitetools.add_commands(commands)
     return parser
 
 

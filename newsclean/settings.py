@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 BOT_NAME = "newsclean"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+# `scrapy genspider -t newssite NAME DOMAIN` finds the site template here (templates/spiders/).
+TEMPLATES_DIR = str(Path(__file__).resolve().parent / "templates")
+# `scrapy genspider` with newsclean's checks (refuses a taken or invalid name with exit status 2).
+COMMANDS_MODULE = "newsclean.commands"
 
 # Politeness: robots.txt obeyed, AutoThrottle adapts the delay to the server, few requests per site.
 ROBOTSTXT_OBEY = True
