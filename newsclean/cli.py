@@ -93,20 +93,21 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _group(stats: dict[str, Any], prefix: str) -> str:
+    """The stats under ``prefix`` as compact JSON, prefix removed: ``{"http_404": 1}``."""
+    return json.dumps({k.removeprefix(prefix): v for k, v in stats.items() if k.startswith(prefix)}, sort_keys=True)
+
+
 def summary(db: Path, stats: dict[str, dict[str, Any]]) -> str:
     """What a crawl stored and what it dropped, per site."""
     with sqlite3.connect(db) as conn:
         rows = dict(conn.execute("SELECT site, COUNT(*) FROM articles GROUP BY site").fetchall())
     lines = [f"articles stored in {db.resolve()} (table `articles`)"]
     for name, values in stats.items():
-        def group(prefix: str, values: dict[str, Any] = values) -> str:
-            found = {k.removeprefix(prefix): v for k, v in values.items() if k.startswith(prefix)}
-            return json.dumps(found, sort_keys=True)
-
         lines.append(
             f"  {name}: {values.get('newsclean/stored', 0)} stored this run, {rows.get(name, 0)} in store; "
-            f"dropped {group('newsclean/dropped/')}; skipped {group('newsclean/skipped/')}; "
-            f"errors {group('newsclean/errors/')}; finished: {values.get('finish_reason', '?')}"
+            f"dropped {_group(values, 'newsclean/dropped/')}; skipped {_group(values, 'newsclean/skipped/')}; "
+            f"errors {_group(values, 'newsclean/errors/')}; finished: {values.get('finish_reason', '?')}"
         )
     return "\n".join(lines) + "\n"
 
