@@ -14,11 +14,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from newsclean import settings as defaults
 from newsclean.extraction import extract
 from newsclean.fixtures import DEFAULT_ROOT
 from newsclean.items import field_table
 
 DEMO_DB = "data/demo.sqlite"
+STORE_DB = defaults.NEWSCLEAN_DB
 
 
 class UsageError(Exception):
@@ -90,26 +92,89 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
             process.crawl(crawlers[name])
         process.start()
     out.write(summary(db, {name: c.stats.get_stats() for name, c in crawlers.items() if c.stats}))
-    return 0
-
-
-def _group(stats: dict[str, Any], prefix: str) -> str:
-    """The stats under ``prefix`` as compact JSON, prefix removed: ``{"http_404": 1}``."""
-    return json.dumps({k.removeprefix(prefix): v for k, v in stats.items() if k.startswith(prefix)}, sort_keys=True)
+    return 1 if process.bootstrap_failed else 0
 
 
 def summary(db: Path, stats: dict[str, dict[str, Any]]) -> str:
-    """What a crawl stored and what it dropped, per site."""
+    """What a crawl did per site: new, updated and skipped articles, drops and errors by reason."""
+    from newsclean.extensions import run_values
+
     with sqlite3.connect(db) as conn:
         rows = dict(conn.execute("SELECT site, COUNT(*) FROM articles GROUP BY site").fetchall())
     lines = [f"articles stored in {db.resolve()} (table `articles`)"]
     for name, values in stats.items():
+        run = run_values(values, values.get("finish_reason", "?"))
         lines.append(
-            f"  {name}: {values.get('newsclean/stored', 0)} stored this run, {rows.get(name, 0)} in store; "
-            f"dropped {_group(values, 'newsclean/dropped/')}; skipped {_group(values, 'newsclean/skipped/')}; "
-            f"errors {_group(values, 'newsclean/errors/')}; finished: {values.get('finish_reason', '?')}"
+            f"  {name}: {run['new']} new, {run['updated']} updated, {run['skipped']} already stored "
+            f"(not fetched again), {run['not_modified']} feeds or sitemaps unchanged (304); "
+            f"{rows.get(name, 0)} in store; {run['article_pages']} article pages and "
+            f"{run['pages_fetched']} pages in all fetched; dropped {json.dumps(run['dropped'], sort_keys=True)}; "
+            f"errors {json.dumps(run['errors'], sort_keys=True)}; finished: {run['finish_reason']}"
         )
     return "\n".join(lines) + "\n"
+
+
+def _open_store(path: str) -> sqlite3.Connection:
+    from newsclean import store
+
+    if not Path(path).is_file():
+        raise UsageError(f"no store at {path} (give the crawl's NEWSCLEAN_DB with --db)")
+    return store.connect(path)
+
+
+def cmd_runs(args: argparse.Namespace, out: TextIO) -> int:
+    from newsclean import store
+
+    conn = _open_store(args.db)
+    try:
+        records = store.runs(conn, args.spider, args.limit)
+    finally:
+        conn.close()
+    if args.json:
+        out.write(json.dumps([{k: r[k] for k in store.RUN_KEYS} for r in records], ensure_ascii=False, indent=1))
+        out.write("\n")
+        return 0
+    header = ("spider", "start", "end", "pages", "new", "updated", "skipped", "dropped", "errors", "alarm")
+    rows = [
+        (
+            r["spider"],
+            r["start"],
+            r["end"] or "(did not finish)",
+            r["pages_fetched"],
+            r["new"],
+            r["updated"],
+            r["skipped"],
+            sum(r["dropped"].values()),
+            sum(r["errors"].values()),
+            r["alarm"],
+        )
+        for r in records
+    ]
+    widths = [max(len(str(v)) for v in column) for column in zip(header, *rows, strict=False)]
+    for row in (header, *rows):
+        out.write("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    return 0
+
+
+def cmd_check_sites(args: argparse.Namespace, out: TextIO) -> int:
+    from newsclean import health, store
+
+    conn = _open_store(args.db)
+    try:
+        spiders = [r[0] for r in conn.execute("SELECT DISTINCT spider FROM runs ORDER BY spider")]
+        broken = 0
+        for spider in spiders:
+            finished = [r for r in store.runs(conn, spider, limit=31) if r["end"]]
+            if not finished:
+                continue
+            reasons = health.alarms(finished[0], finished[1:])
+            broken += bool(reasons)
+            out.write(f"{spider}: {'; '.join(reasons) if reasons else 'ok'} (run of {finished[0]['start']})\n")
+    finally:
+        conn.close()
+    if broken:
+        print(f"newsclean: {broken} site(s) look broken", file=sys.stderr)
+    return 1 if broken else 0
 
 
 def cmd_fields(args: argparse.Namespace, out: TextIO) -> int:
@@ -131,6 +196,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fixtures", default=str(DEFAULT_ROOT), help="folder of fixtures to serve")
     p.add_argument("-v", "--verbose", action="store_true", help="Scrapy's INFO log on stderr")
     p.set_defaults(run=cmd_demo)
+
+    p = commands.add_parser("runs", help="recent crawl runs, newest first")
+    p.add_argument("--db", default=STORE_DB, help=f"the crawl's SQLite store (default {STORE_DB})")
+    p.add_argument("--json", action="store_true", help="JSON: a list of runs, newest first")
+    p.add_argument("--spider", help="only this spider's runs")
+    p.add_argument("--limit", type=int, default=20, help="at most this many runs (default 20)")
+    p.set_defaults(run=cmd_runs)
+
+    p = commands.add_parser("check-sites", help="exit 1 naming each site whose latest run looks broken")
+    p.add_argument("--db", default=STORE_DB, help=f"the crawl's SQLite store (default {STORE_DB})")
+    p.set_defaults(run=cmd_check_sites)
 
     p = commands.add_parser("fields", help="print the Markdown table of Article fields")
     p.set_defaults(run=cmd_fields)

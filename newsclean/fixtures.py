@@ -13,8 +13,10 @@ The server answers ``GET /<host>/<path>?<query>`` with the fixture whose URL is
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -89,7 +91,7 @@ def load_fixtures(root: Path = DEFAULT_ROOT, site: str | None = None) -> list[Fi
     return found
 
 
-def _handler(routes: dict[str, Fixture]) -> type[BaseHTTPRequestHandler]:
+def _handler(routes: dict[str, Fixture], delay: float) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             fixture = routes.get(self.path.lstrip("/"))
@@ -97,8 +99,17 @@ def _handler(routes: dict[str, Fixture]) -> type[BaseHTTPRequestHandler]:
                 self.send_error(404, "no fixture for this URL")
                 return
             body = fixture.body()
+            etag = f'"{hashlib.sha256(body).hexdigest()[:16]}"'
+            if fixture.status == 200 and self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.end_headers()
+                return
+            if delay:
+                time.sleep(delay)
             self.send_response(fixture.status)
             self.send_header("Content-Type", fixture.content_type)
+            self.send_header("ETag", etag)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -110,10 +121,14 @@ def _handler(routes: dict[str, Fixture]) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serve(root: Path = DEFAULT_ROOT, port: int = 0) -> Iterator[str]:
-    """Serve the fixtures under ``root`` on loopback while the block runs; yields the base URL."""
+def serve(root: Path = DEFAULT_ROOT, port: int = 0, delay: float = 0.0) -> Iterator[str]:
+    """Serve the fixtures under ``root`` on loopback while the block runs; yields the base URL.
+
+    Answers ``If-None-Match`` with 304 when the body is unchanged; ``delay`` (seconds) slows every
+    full answer, to catch a crawl mid-run.
+    """
     routes = {f.mirror_key: f for f in load_fixtures(root)}
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(routes))
+    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(routes, delay))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="fixture-server", daemon=True)
     thread.start()

@@ -3,10 +3,8 @@ every item it drops under ``newsclean/dropped/<reason>`` in the crawl stats."""
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
-from dataclasses import fields
 from pathlib import Path
 from typing import Any, NoReturn, Self
 
@@ -16,7 +14,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
 from newsclean import settings as defaults
-from newsclean.items import Article
+from newsclean import store
 from newsclean.urls import canonicalize
 
 logger = logging.getLogger(__name__)
@@ -107,42 +105,12 @@ class DedupePipeline(_Pipeline):
         return item
 
 
-ARTICLE_COLUMNS = [f.name for f in fields(Article)]
-_SQL_TYPES = {"int": "INTEGER", "float": "REAL"}
-
-
-def create_table_sql() -> str:
-    """``CREATE TABLE articles``: one column per Article field, one row per canonical URL."""
-    columns = []
-    for f in fields(Article):
-        kind = _SQL_TYPES.get(str(f.type), "TEXT")
-        key = " PRIMARY KEY" if f.name == "canonical_url" else " NOT NULL"
-        columns.append(f"{f.name} {kind}{key}")
-    return f"CREATE TABLE IF NOT EXISTS articles ({', '.join(columns)})"
-
-
-def connect(path: str | Path) -> sqlite3.Connection:
-    """An SQLite connection to ``path`` (created with its folder if missing), ``articles`` table ready."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=30)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute(create_table_sql())
-    return conn
-
-
-def to_row(item: Any) -> dict[str, Any]:
-    """The column values of an item: lists as JSON arrays, everything else as it is."""
-    adapter = ItemAdapter(item)
-    row = {}
-    for name in ARTICLE_COLUMNS:
-        value = adapter.get(name)
-        row[name] = json.dumps(value, ensure_ascii=False) if isinstance(value, list) else value
-    return row
-
-
 class SQLitePipeline(_Pipeline):
-    """Stores each item as one row of ``articles`` in ``NEWSCLEAN_DB``, one transaction per item."""
+    """Stores each item as one row of ``articles`` in ``NEWSCLEAN_DB``, one transaction per item.
+
+    Counts ``newsclean/new``, ``newsclean/updated`` (text changed; the old text kept as a revision)
+    and ``newsclean/unchanged``.
+    """
 
     switch = "NEWSCLEAN_SQLITE_ENABLED"
 
@@ -150,15 +118,9 @@ class SQLitePipeline(_Pipeline):
         super().__init__(crawler)
         self.path = Path(crawler.settings.get("NEWSCLEAN_DB", defaults.NEWSCLEAN_DB))
         self.conn: sqlite3.Connection | None = None
-        updates = ", ".join(f"{c} = excluded.{c}" for c in ARTICLE_COLUMNS if c != "canonical_url")
-        self.upsert = (
-            f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}) "
-            f"VALUES ({', '.join(':' + c for c in ARTICLE_COLUMNS)}) "
-            f"ON CONFLICT(canonical_url) DO UPDATE SET {updates}"
-        )
 
     def open_spider(self, spider: Spider | None = None) -> None:
-        self.conn = connect(self.path)
+        self.conn = store.connect(self.path)
         logger.info("storing articles in %s", self.path.resolve())
 
     def close_spider(self, spider: Spider | None = None) -> None:
@@ -168,8 +130,10 @@ class SQLitePipeline(_Pipeline):
 
     def process_item(self, item: Any) -> Any:
         assert self.conn is not None
-        with self.conn:  # one transaction: the row is written whole or not at all
-            self.conn.execute(self.upsert, to_row(item))
         assert self.crawler.stats is not None
+        adapter = ItemAdapter(item)
+        outcome = store.save_article(self.conn, adapter.asdict())
         self.crawler.stats.inc_value("newsclean/stored")
+        self.crawler.stats.inc_value(f"newsclean/{outcome}")
+        self.crawler.stats.inc_value("newsclean/words", adapter.get("word_count") or 0)
         return item

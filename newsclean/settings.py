@@ -20,7 +20,10 @@ CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.25
 DOWNLOAD_TIMEOUT = 30
-USER_AGENT = "newsclean/0.1 (news article research crawler)"
+USER_AGENT = "newsclean/0.1 (news research crawler)"
+# Who runs this crawler (a URL or an e-mail address): added to the User-Agent so that a site's
+# operators can reach you. Set it: `-s NEWSCLEAN_CONTACT=mailto:you@example.org`.
+NEWSCLEAN_CONTACT = ""
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
@@ -46,5 +49,14 @@ NEWSCLEAN_DEDUPE_ENABLED = True
 # Storage: an SQLite file, relative to the working directory unless absolute.
 NEWSCLEAN_SQLITE_ENABLED = True
 NEWSCLEAN_DB = "data/newsclean.sqlite"
+# Scheduled runs: only new or changed articles are fetched (refresh: all of them again), feeds and
+# sitemaps with conditional requests, one run at a time per spider and store, a record of each run.
+NEWSCLEAN_REFRESH = False
+NEWSCLEAN_CONDITIONAL_ENABLED = True
+NEWSCLEAN_LOCK_ENABLED = True
+NEWSCLEAN_RUNS_ENABLED = True
+SPIDER_MIDDLEWARES = {"newsclean.middlewares.IncrementalMiddleware": 900}
+DOWNLOADER_MIDDLEWARES = {"newsclean.middlewares.ConditionalRequestsMiddleware": 580}
+EXTENSIONS = {"newsclean.extensions.RunLock": 0, "newsclean.extensions.RunRecorder": 500}
 # Fetch every URL from a local mirror instead of the web (the demo and tests); empty: the web.
 NEWSCLEAN_MIRROR = ""

@@ -14,14 +14,14 @@ A site spider sets class attributes only::
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse
-from scrapy.settings import BaseSettings
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
@@ -48,6 +48,9 @@ class NewsSpider(scrapy.Spider):
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
+        contact = settings.get("NEWSCLEAN_CONTACT")
+        if contact and settings.getpriority("USER_AGENT") <= SETTINGS_PRIORITIES["project"]:
+            settings.set("USER_AGENT", f"{settings.get('USER_AGENT')} (+{contact})", priority="spider")
         if settings.get("NEWSCLEAN_MIRROR"):
             handler = "newsclean.mirror.MirrorDownloadHandler"
             settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, priority="spider")
@@ -60,14 +63,28 @@ class NewsSpider(scrapy.Spider):
         """True when ``url`` is an article page of this site."""
         return bool(self._article_re.search(url))
 
+    def index_request(
+        self, url: str, callback: Callable[[Response], Iterator[Any]], conditional: bool = True
+    ) -> scrapy.Request:
+        """A request for a feed, sitemap or listing page, never filtered as seen (a crawl resumed from
+        ``JOBDIR`` reads it again). ``conditional``: an unchanged page costs a 304 and is not read.
+
+        Sitemaps named by the spider or by robots.txt are often indexes, whose children change while
+        they stay the same: those are always fetched; the children they list are conditional.
+        """
+        meta: dict[str, Any] = {"newsclean_conditional": conditional}
+        if conditional:
+            meta["handle_httpstatus_list"] = [304]
+        return scrapy.Request(url, callback, errback=self.on_error, meta=meta, dont_filter=True)
+
     def seeds(self) -> Iterator[scrapy.Request]:
         """The first requests: feeds, sitemaps (or robots.txt) and listing pages."""
         for url in self.feeds:
-            yield scrapy.Request(url, self.parse_feed, errback=self.on_error)
+            yield self.index_request(url, self.parse_feed)
         for url in self.sitemaps:
-            yield scrapy.Request(url, self.parse_sitemap, errback=self.on_error)
+            yield self.index_request(url, self.parse_sitemap, conditional=False)
         for url in self.listings:
-            yield scrapy.Request(url, self.parse_listing, errback=self.on_error)
+            yield self.index_request(url, self.parse_listing)
 
     async def start(self) -> AsyncIterator[Any]:
         for request in self.seeds():
@@ -78,12 +95,29 @@ class NewsSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"newsclean/{key}")
 
     def article_requests(self, entries: Sequence[Entry]) -> Iterator[scrapy.Request]:
-        """Requests for the entries that are article pages of this site."""
+        """Requests for the entries that are article pages of this site.
+
+        ``IncrementalMiddleware`` drops those already stored and unchanged, and repeats within a run.
+        """
         for entry in entries:
-            if self.is_article(entry.url):
-                yield scrapy.Request(entry.url, self.parse_article, cb_kwargs={"entry": entry}, errback=self.on_error)
-            else:
+            if not self.is_article(entry.url):
                 self._count("links/not_article")
+                continue
+            self._count("links/article")
+            yield scrapy.Request(
+                entry.url,
+                self.parse_article,
+                cb_kwargs={"entry": entry},
+                errback=self.on_error,
+                meta={"newsclean_entry": entry},
+                dont_filter=True,  # repeats are dropped by URL in IncrementalMiddleware, also after a resume
+            )
+
+    def _not_modified(self, response: Response) -> bool:
+        if response.status == 304:
+            self._count("pages/not_modified")
+            return True
+        return False
 
     def on_error(self, failure: Failure) -> None:
         """Count a failed request by kind (``newsclean/errors/http_404``, ``.../TimeoutError``) and go on."""
@@ -98,6 +132,8 @@ class NewsSpider(scrapy.Spider):
         self.logger.warning("%s: %s", kind, getattr(request, "url", "?"))
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        if self._not_modified(response):
+            return
         self._count("pages/feed")
         entries = parse_feed(response.body, response.url)
         if not entries:
@@ -105,21 +141,25 @@ class NewsSpider(scrapy.Spider):
         yield from self.article_requests(entries)
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        if self._not_modified(response):
+            return
         self._count("pages/sitemap")
         if response.url.endswith("/robots.txt"):
             text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
             for url in sitemaps_from_robots(text, response.url):
-                yield scrapy.Request(url, self.parse_sitemap, errback=self.on_error)
+                yield self.index_request(url, self.parse_sitemap, conditional=False)
             return
         if looks_like_feed(response.body):  # some sites list an RSS feed as a sitemap
             yield from self.parse_feed(response)
             return
         pages, sitemaps = parse_sitemap(response.body, response.url)
         for entry in sitemaps:
-            yield scrapy.Request(entry.url, self.parse_sitemap, errback=self.on_error)
+            yield self.index_request(entry.url, self.parse_sitemap)
         yield from self.article_requests(pages)
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        if self._not_modified(response):
+            return
         self._count("pages/listing")
         if not isinstance(response, TextResponse):
             return

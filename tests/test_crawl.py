@@ -11,10 +11,11 @@ import pytest
 
 from newsclean.fixtures import load_fixtures
 from newsclean.items import ARTICLE_FIELDS
+from newsclean.registry import site_spiders
 
 from .conftest import ROOT
 
-SITES = ["themoscowtimes", "trtworld"]
+SITES = list(site_spiders())
 
 
 def _rows(db: Path) -> dict[str, dict[str, object]]:
@@ -78,7 +79,8 @@ def test_demo_crawls_both_sites_and_summarises(tmp_path: Path, run_env: dict[str
         stored = dict(conn.execute("SELECT site, COUNT(*) FROM articles GROUP BY site").fetchall())
     assert stored == counts
     for site in SITES:
-        assert f"{site}: {counts[site]} stored this run, {counts[site]} in store" in proc.stdout
+        assert f"{site}: {counts[site]} new, 0 updated, 0 already stored" in proc.stdout
+        assert f"; {counts[site]} in store; {counts[site]} article pages" in proc.stdout
     # Each site's feed links one article that has gone: counted as an error, the crawl goes on.
     assert proc.stdout.count('errors {"http_404": 1}') == len(SITES)
     assert str(db.resolve()) in proc.stdout

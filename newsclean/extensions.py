@@ -1,0 +1,130 @@
+"""Extensions for scheduled crawls: one run at a time per spider and store, and a record of each run."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+from pathlib import Path
+from typing import IO, Any, Self
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from newsclean import health, store
+from newsclean.middlewares import store_path
+
+logger = logging.getLogger(__name__)
+
+
+class AlreadyRunningError(RuntimeError):
+    """Another crawl of the same spider is writing to the same store."""
+
+
+class RunLock:
+    """Refuses to start a crawl while another crawl of the same spider uses the same store.
+
+    The lock is an ``flock`` on ``<store>.<spider>.lock``: the system releases it when its process
+    ends, however it ends, so a killed crawl never blocks the next one.
+    """
+
+    def __init__(self, handle: IO[str]) -> None:
+        self.handle = handle
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        path = store_path(crawler)
+        if path is None or not crawler.settings.getbool("NEWSCLEAN_LOCK_ENABLED", True):
+            raise NotConfigured("run lock is off")
+        name = getattr(crawler.spidercls, "name", "spider")
+        lock = path.with_name(f"{path.name}.{name}.lock")
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        handle = lock.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            handle.close()
+            message = f"another crawl of {name!r} is running against {path} (pid {holder}); not starting a second one"
+            logger.error(message)
+            raise AlreadyRunningError(message) from None
+        handle.truncate(0)
+        handle.write(str(os.getpid()))
+        handle.flush()
+        extension = cls(handle)
+        crawler.signals.connect(extension.release, signal=signals.engine_stopped)
+        return extension
+
+    def release(self) -> None:
+        if not self.handle.closed:
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            self.handle.close()
+
+
+def _under(stats: dict[str, Any], prefix: str) -> dict[str, int]:
+    return {k.removeprefix(prefix): v for k, v in stats.items() if k.startswith(prefix)}
+
+
+def run_values(stats: dict[str, Any], reason: str) -> dict[str, Any]:
+    """The ``runs`` columns of a crawl, from its stats."""
+    skipped = _under(stats, "newsclean/skipped/")  # pages fetched that held no article
+    dropped = {**skipped, **_under(stats, "newsclean/dropped/")}
+    articles = stats.get("newsclean/pages/article", 0)
+    stored = stats.get("newsclean/stored", 0)
+    return {
+        "pages_fetched": stats.get("downloader/response_count", 0),
+        "new": stats.get("newsclean/new", 0),
+        "updated": stats.get("newsclean/updated", 0),
+        "skipped": stats.get("newsclean/links/already_stored", 0),
+        "dropped": dropped,
+        "errors": _under(stats, "newsclean/errors/"),
+        "article_pages": articles + sum(skipped.values()),
+        "articles": articles,
+        "links": stats.get("newsclean/links/article", 0),
+        "not_modified": stats.get("newsclean/pages/not_modified", 0),
+        "avg_words": round(stats.get("newsclean/words", 0) / stored, 1) if stored else 0.0,
+        "finish_reason": reason,
+    }
+
+
+class RunRecorder:
+    """Writes a row to ``runs`` when a crawl starts and completes it when the crawl ends; then
+    compares the run with the spider's history and logs an error when the site looks broken."""
+
+    def __init__(self, crawler: Crawler, path: Path) -> None:
+        self.crawler = crawler
+        self.path = path
+        self.run_id = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        path = store_path(crawler)
+        if path is None or not crawler.settings.getbool("NEWSCLEAN_RUNS_ENABLED", True):
+            raise NotConfigured("run records are off")
+        extension = cls(crawler, path)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self, spider: Spider) -> None:
+        conn = store.connect(self.path)
+        try:
+            self.run_id = store.start_run(conn, spider.name)
+        finally:
+            conn.close()
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        assert self.crawler.stats is not None
+        values = run_values(self.crawler.stats.get_stats(), reason)
+        conn = store.connect(self.path)
+        try:
+            store.finish_run(conn, self.run_id, values)
+            latest, *history = store.runs(conn, spider.name, limit=31)
+            reasons = health.alarms(latest, [r for r in history if r["end"]])
+            if reasons:
+                store.finish_run(conn, self.run_id, {**values, "alarm": "; ".join(reasons)})
+                logger.error("%s looks broken: %s (see `newsclean check-sites`)", spider.name, "; ".join(reasons))
+        finally:
+            conn.close()

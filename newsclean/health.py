@@ -1,0 +1,47 @@
+"""The breakage alarm: a run compared with its spider's earlier runs. Plain functions on run records.
+
+A site that changed its layout shows up as a run that found no article, or whose share of dropped
+pages or average text length moved far from its history.
+"""
+
+from __future__ import annotations
+
+from statistics import mean, pstdev
+from typing import Any
+
+# A run needs this many article pages (or articles) for its shares and averages to mean anything,
+MIN_PAGES = 5
+# and a spider this many such runs before its history is a baseline.
+MIN_HISTORY = 3
+# The share of dropped pages may move this far (absolute) from its mean, or 3 standard deviations.
+DROP_SHARE_TOLERANCE = 0.25
+# The average text length may fall to half or grow to twice its usual value.
+LENGTH_RATIO = 2.0
+
+
+def dropped_share(run: dict[str, Any]) -> float:
+    """Share of the run's article pages that did not become a stored article."""
+    return sum(run["dropped"].values()) / run["article_pages"] if run["article_pages"] else 0.0
+
+
+def alarms(latest: dict[str, Any], history: list[dict[str, Any]]) -> list[str]:
+    """Why ``latest`` looks like a broken site, judged against ``history`` (earlier finished runs)."""
+    reasons = []
+    if latest["article_pages"] and not latest["articles"]:
+        reasons.append(f"no article found in {latest['article_pages']} article pages fetched")
+    elif not (latest["links"] or latest["not_modified"] or latest["skipped"]):
+        reasons.append("no article links found in its feeds, sitemaps or listing pages")
+
+    past = [r for r in history if r["article_pages"] >= MIN_PAGES]
+    if latest["article_pages"] >= MIN_PAGES and len(past) >= MIN_HISTORY:
+        shares = [dropped_share(r) for r in past]
+        share, usual = dropped_share(latest), mean(shares)
+        if abs(share - usual) > max(DROP_SHARE_TOLERANCE, 3 * pstdev(shares)):
+            reasons.append(f"dropped {share:.0%} of article pages, usually {usual:.0%}")
+
+    past = [r for r in history if r["articles"] >= MIN_PAGES]
+    if latest["articles"] >= MIN_PAGES and len(past) >= MIN_HISTORY:
+        usual = mean(r["avg_words"] for r in past)
+        if usual and not 1 / LENGTH_RATIO <= latest["avg_words"] / usual <= LENGTH_RATIO:
+            reasons.append(f"average text length {latest['avg_words']:.0f} words, usually {usual:.0f}")
+    return reasons

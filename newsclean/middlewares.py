@@ -1,0 +1,158 @@
+"""Middlewares for scheduled crawls: fetch only what is new or changed, and feeds only when they changed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Self
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+
+from newsclean import settings as defaults
+from newsclean import store
+from newsclean.urls import canonicalize
+
+logger = logging.getLogger(__name__)
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def store_path(crawler: Crawler) -> Path | None:
+    """The store's path, or None when SQLite storage is off (then nothing is incremental)."""
+    if not crawler.settings.getbool("NEWSCLEAN_SQLITE_ENABLED", True):
+        return None
+    return Path(crawler.settings.get("NEWSCLEAN_DB", defaults.NEWSCLEAN_DB))
+
+
+def wants_refresh(spider: Spider) -> bool:
+    """True when this run re-fetches everything: ``-a refresh=1`` or ``NEWSCLEAN_REFRESH``."""
+    return str(getattr(spider, "refresh", "")).lower() in _TRUE or spider.settings.getbool("NEWSCLEAN_REFRESH")
+
+
+class IncrementalMiddleware:
+    """Spider middleware: drops requests for articles already stored, unless their feed or sitemap
+    dates them after the stored copy was fetched, and drops repeats of a URL within a run.
+
+    Counts ``newsclean/links/already_stored``, ``.../changed`` and ``.../duplicate``.
+    """
+
+    def __init__(self, crawler: Crawler, path: Path) -> None:
+        self.crawler = crawler
+        self.path = path
+        self.fetched: dict[str, datetime] = {}
+        self.requested: set[str] = set()
+        self.refresh = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        path = store_path(crawler)
+        if path is None:
+            raise NotConfigured("SQLite storage is off")
+        middleware = cls(crawler, path)
+        crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        return middleware
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.refresh = wants_refresh(spider)
+        if self.path.exists() and not self.refresh:
+            conn = store.connect(self.path)
+            try:
+                self.fetched = store.fetched_times(conn, spider.name)
+            finally:
+                conn.close()
+        logger.info("%d stored articles known; refresh: %s", len(self.fetched) // 2 or 0, self.refresh)
+
+    def _count(self, key: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"newsclean/links/{key}")
+
+    def wanted(self, request: Request) -> bool:
+        """True when ``request`` should be fetched in this run."""
+        entry = request.meta.get("newsclean_entry")
+        if entry is None:
+            return True
+        url = canonicalize(request.url)
+        if url in self.requested:
+            self._count("duplicate")
+            return False
+        self.requested.add(url)
+        fetched = self.fetched.get(request.url) or self.fetched.get(url)
+        if fetched is None or self.refresh:
+            return True
+        dates = [d for d in (store.parse_time(entry.updated), store.parse_time(entry.published)) if d]
+        if dates and max(dates) > fetched:
+            self._count("changed")
+            return True
+        self._count("already_stored")
+        return False
+
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
+        for item in result:
+            if not isinstance(item, Request) or self.wanted(item):
+                yield item
+
+    async def process_spider_output_async(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for item in result:
+            if not isinstance(item, Request) or self.wanted(item):
+                yield item
+
+
+class ConditionalRequestsMiddleware:
+    """Downloader middleware: feeds, sitemaps and listing pages are fetched with ``If-None-Match`` /
+    ``If-Modified-Since``, so an unchanged one costs a 304.
+
+    Validators are saved only when a run finishes normally: a killed run reads its feeds whole again.
+    """
+
+    def __init__(self, crawler: Crawler, path: Path) -> None:
+        self.crawler = crawler
+        self.path = path
+        self.known: dict[str, tuple[str, str]] = {}
+        self.seen: dict[str, tuple[str, str]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        path = store_path(crawler)
+        if path is None or not crawler.settings.getbool("NEWSCLEAN_CONDITIONAL_ENABLED", True):
+            raise NotConfigured("conditional requests are off")
+        middleware = cls(crawler, path)
+        crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        return middleware
+
+    def spider_opened(self, spider: Spider) -> None:
+        if self.path.exists() and not wants_refresh(spider):
+            conn = store.connect(self.path)
+            try:
+                self.known = store.load_validators(conn)
+            finally:
+                conn.close()
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if reason != "finished" or not self.seen:
+            return
+        conn = store.connect(self.path)
+        try:
+            store.save_validators(conn, self.seen)
+        finally:
+            conn.close()
+
+    def process_request(self, request: Request) -> None:
+        if request.meta.get("newsclean_conditional") and request.url in self.known:
+            etag, modified = self.known[request.url]
+            if etag:
+                request.headers.setdefault(b"If-None-Match", etag.encode())
+            if modified:
+                request.headers.setdefault(b"If-Modified-Since", modified.encode())
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if request.meta.get("newsclean_conditional") and response.status == 200:
+            etag = response.headers.get(b"ETag", b"").decode("latin-1")
+            modified = response.headers.get(b"Last-Modified", b"").decode("latin-1")
+            if etag or modified:
+                self.seen[request.url] = (etag, modified)
+        return response

@@ -1,0 +1,184 @@
+"""The SQLite store: articles (one row per canonical URL), their earlier revisions, run records and
+the validators of feeds and sitemaps. Plain functions on a connection; nothing here imports Scrapy.
+
+Every write is one transaction, so a crash never leaves half a row.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from newsclean.extraction.metadata import iso_date
+from newsclean.items import Article
+
+ARTICLE_COLUMNS = [f.name for f in fields(Article)]
+_SQL_TYPES = {"int": "INTEGER", "float": "REAL"}
+# What `newsclean runs --json` prints for a run, in this order.
+RUN_KEYS = ("spider", "start", "end", "pages_fetched", "new", "updated", "skipped", "dropped", "errors")
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS revisions (
+        canonical_url TEXT NOT NULL, content_hash TEXT NOT NULL, title TEXT NOT NULL, text TEXT NOT NULL,
+        modified TEXT NOT NULL, fetched_at TEXT NOT NULL, replaced_at TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS revisions_url ON revisions (canonical_url)",
+    """CREATE TABLE IF NOT EXISTS runs (
+        id INTEGER PRIMARY KEY, spider TEXT NOT NULL, start TEXT NOT NULL, end TEXT,
+        pages_fetched INTEGER NOT NULL DEFAULT 0, new INTEGER NOT NULL DEFAULT 0,
+        updated INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0,
+        dropped TEXT NOT NULL DEFAULT '{}', errors TEXT NOT NULL DEFAULT '{}',
+        article_pages INTEGER NOT NULL DEFAULT 0, articles INTEGER NOT NULL DEFAULT 0,
+        links INTEGER NOT NULL DEFAULT 0, not_modified INTEGER NOT NULL DEFAULT 0,
+        avg_words REAL NOT NULL DEFAULT 0, finish_reason TEXT, alarm TEXT NOT NULL DEFAULT '')""",
+    "CREATE INDEX IF NOT EXISTS runs_spider ON runs (spider, id)",
+    """CREATE TABLE IF NOT EXISTS validators (
+        url TEXT PRIMARY KEY, etag TEXT NOT NULL, last_modified TEXT NOT NULL, saved_at TEXT NOT NULL)""",
+)
+
+
+def now() -> str:
+    """The current time, ISO 8601 UTC to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def articles_table_sql() -> str:
+    """``CREATE TABLE articles``: one column per Article field, one row per canonical URL."""
+    columns = []
+    for f in fields(Article):
+        kind = _SQL_TYPES.get(str(f.type), "TEXT")
+        key = " PRIMARY KEY" if f.name == "canonical_url" else " NOT NULL"
+        columns.append(f"{f.name} {kind}{key}")
+    return f"CREATE TABLE IF NOT EXISTS articles ({', '.join(columns)})"
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    """A connection to the store at ``path``, created with its folder and tables if missing."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=30)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    with conn:
+        conn.execute(articles_table_sql())
+        conn.execute("CREATE INDEX IF NOT EXISTS articles_site ON articles (site)")
+        conn.execute("CREATE INDEX IF NOT EXISTS articles_url ON articles (url)")
+        for statement in SCHEMA:
+            conn.execute(statement)
+    return conn
+
+
+def to_row(article: dict[str, Any]) -> dict[str, Any]:
+    """Column values of an article: lists as JSON arrays, everything else as it is."""
+    return {
+        name: json.dumps(article.get(name), ensure_ascii=False)
+        if isinstance(article.get(name), list)
+        else article.get(name)
+        for name in ARTICLE_COLUMNS
+    }
+
+
+_UPSERT = (
+    f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}) VALUES ({', '.join(':' + c for c in ARTICLE_COLUMNS)}) "
+    f"ON CONFLICT(canonical_url) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in ARTICLE_COLUMNS if c != "canonical_url")
+)
+
+
+def save_article(conn: sqlite3.Connection, article: dict[str, Any]) -> str:
+    """Insert or update an article's row: ``"new"``, ``"updated"`` (text changed) or ``"unchanged"``.
+
+    When the text changed, the previous one is kept in ``revisions``, in the same transaction.
+    """
+    row = to_row(article)
+    with conn:
+        old = conn.execute(
+            "SELECT content_hash, title, text, modified, fetched_at FROM articles WHERE canonical_url = ?",
+            (row["canonical_url"],),
+        ).fetchone()
+        if old is not None and old["content_hash"] != row["content_hash"]:
+            conn.execute(
+                "INSERT INTO revisions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    row["canonical_url"],
+                    old["content_hash"],
+                    old["title"],
+                    old["text"],
+                    old["modified"],
+                    old["fetched_at"],
+                    now(),
+                ),
+            )
+        conn.execute(_UPSERT, row)
+    if old is None:
+        return "new"
+    return "updated" if old["content_hash"] != row["content_hash"] else "unchanged"
+
+
+def parse_time(raw: str) -> datetime | None:
+    """``raw`` (ISO 8601, RFC 2822, ...) as an aware UTC datetime; None when it is not a date."""
+    iso = iso_date(raw or "")
+    if not iso:
+        return None
+    try:
+        when = datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def fetched_times(conn: sqlite3.Connection, site: str) -> dict[str, datetime]:
+    """URL (as fetched and canonical) -> when the stored article was fetched, for one site."""
+    known: dict[str, datetime] = {}
+    for row in conn.execute("SELECT url, canonical_url, fetched_at FROM articles WHERE site = ?", (site,)):
+        when = parse_time(row["fetched_at"]) or datetime.min.replace(tzinfo=UTC)
+        known[row["url"]] = known[row["canonical_url"]] = when
+    return known
+
+
+def load_validators(conn: sqlite3.Connection) -> dict[str, tuple[str, str]]:
+    """URL -> (ETag, Last-Modified) of every feed, sitemap and listing page seen before."""
+    return {r["url"]: (r["etag"], r["last_modified"]) for r in conn.execute("SELECT * FROM validators")}
+
+
+def save_validators(conn: sqlite3.Connection, validators: dict[str, tuple[str, str]]) -> None:
+    """Remember the validators of pages processed in full, for conditional requests next time."""
+    stamp = now()
+    with conn:
+        conn.executemany(
+            "INSERT INTO validators VALUES (?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET "
+            "etag = excluded.etag, last_modified = excluded.last_modified, saved_at = excluded.saved_at",
+            [(url, etag, modified, stamp) for url, (etag, modified) in validators.items()],
+        )
+
+
+def start_run(conn: sqlite3.Connection, spider: str) -> int:
+    """Record the start of a run; returns its id. A run killed before its end keeps ``end`` NULL."""
+    with conn:
+        return int(conn.execute("INSERT INTO runs (spider, start) VALUES (?, ?)", (spider, now())).lastrowid or 0)
+
+
+def finish_run(conn: sqlite3.Connection, run_id: int, values: dict[str, Any]) -> None:
+    """Record what a run did (columns of ``runs``) and its end time."""
+    values = {**values, "end": now()}
+    for key in ("dropped", "errors"):
+        values[key] = json.dumps(values.get(key, {}), sort_keys=True)
+    assignments = ", ".join(f"{k} = :{k}" for k in values)
+    with conn:
+        conn.execute(f"UPDATE runs SET {assignments} WHERE id = :id", {**values, "id": run_id})
+
+
+def runs(conn: sqlite3.Connection, spider: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    """Runs, newest first, every column, ``dropped`` and ``errors`` decoded."""
+    query = "SELECT * FROM runs" + (" WHERE spider = ?" if spider else "") + " ORDER BY id DESC"
+    if limit:
+        query += f" LIMIT {int(limit)}"
+    found = []
+    for row in conn.execute(query, (spider,) if spider else ()):
+        record = dict(row)
+        record["dropped"], record["errors"] = json.loads(record["dropped"]), json.loads(record["errors"])
+        found.append(record)
+    return found
