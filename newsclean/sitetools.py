@@ -294,6 +294,8 @@ def cmd_fixture_save(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError("two different URLs given; give one")
     _check_http_url(url)
     site_spider(args.spider)
+    if args.reconstructed and not args.html:
+        raise UsageError("--reconstructed is for a page built by hand: give it with --html FILE")
     if args.html:
         if args.html != "-" and not Path(args.html).is_file():
             raise UsageError(f"no such file: {args.html}")
@@ -303,8 +305,6 @@ def cmd_fixture_save(args: argparse.Namespace, out: TextIO) -> int:
         if page.url != url:
             print(f"{url} redirected to {page.url}; saving under the final URL", file=sys.stderr)
         url, body, content_type = page.url, page.body, page.content_type
-    if args.reconstructed and not args.html:
-        raise UsageError("--reconstructed is for a page built by hand: give it with --html FILE")
     path = save_fixture(
         args.spider,
         url,
