@@ -242,6 +242,8 @@ def save_fixture(
     content_type: str = "",
     force: bool = False,
     err: TextIO | None = None,
+    reconstructed: bool = False,
+    note: str = "",
 ) -> Path:
     """Store ``body`` as an article fixture of ``spider`` with its fields as extracted now; the JSON's path."""
     err = err or sys.stderr  # looked up now, so a replaced sys.stderr (tests, a caller) is the one used
@@ -262,10 +264,12 @@ def save_fixture(
     meta: dict[str, Any] = {
         "url": url,
         "fetched": today,
-        "reconstructed": False,
+        "reconstructed": reconstructed,
         "kind": "article",
         "expected": expected,
     }
+    if note:
+        meta["note"] = note
     if content_type:
         meta["content_type"] = content_type
     empty = empty_fields(expected)
@@ -290,6 +294,8 @@ def cmd_fixture_save(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError("two different URLs given; give one")
     _check_http_url(url)
     site_spider(args.spider)
+    if args.reconstructed and not args.html:
+        raise UsageError("--reconstructed is for a page built by hand: give it with --html FILE")
     if args.html:
         if args.html != "-" and not Path(args.html).is_file():
             raise UsageError(f"no such file: {args.html}")
@@ -299,7 +305,17 @@ def cmd_fixture_save(args: argparse.Namespace, out: TextIO) -> int:
         if page.url != url:
             print(f"{url} redirected to {page.url}; saving under the final URL", file=sys.stderr)
         url, body, content_type = page.url, page.body, page.content_type
-    path = save_fixture(args.spider, url, body, Path(args.root), args.name, content_type, args.force)
+    path = save_fixture(
+        args.spider,
+        url,
+        body,
+        Path(args.root),
+        args.name,
+        content_type,
+        args.force,
+        reconstructed=args.reconstructed,
+        note=args.note,
+    )
     out.write(f"{path}\n")
     return 0
 
@@ -470,6 +486,10 @@ def add_commands(commands: Any) -> None:
     s.add_argument("--url", dest="url_option", metavar="URL", help="the page's URL, with --html")
     s.add_argument("--name", help="fixture name (default <published date>_<title slug>)")
     s.add_argument("--force", action="store_true", help="replace a fixture of the same name")
+    s.add_argument(
+        "--reconstructed", action="store_true", help='the page was rebuilt, not fetched: "reconstructed": true'
+    )
+    s.add_argument("--note", default="", help="what the page is and how it was made, stored as the JSON's note")
     s.add_argument("--root", default=str(DEFAULT_ROOT), help="fixtures folder")
     s.add_argument("--mirror", default="", metavar="URL", help="fetch from this local mirror, as NEWSCLEAN_MIRROR")
     s.set_defaults(run=cmd_fixture_save)

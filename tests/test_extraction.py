@@ -119,6 +119,19 @@ def test_json_ld_beats_open_graph_and_agency_bylines_go_to_source() -> None:
     assert (article.authors, article.source) == (["Ann Lee"], "AFP")
 
 
+@pytest.mark.parametrize(
+    "tags_head",
+    [
+        '<meta property="article:tag" content="Transport"><meta property="article:tag" content="Night life">',
+        '<meta property="article:tag" content="Transport,Night life">',  # one tag, comma-joined (the Guardian)
+    ],
+)
+def test_article_tag_one_per_tag_or_comma_joined(tags_head: str) -> None:
+    article = extract_article(_page("".join(f"<p>{p}</p>" for p in PARAGRAPHS), tags_head), "https://x.example/a")
+    assert article is not None
+    assert article.tags == ["Transport", "Night life"]
+
+
 def test_repeated_paragraph_and_title_line_removed() -> None:
     body = "<h1>Night buses extended</h1>" + "".join(f"<p>{p}</p>" for p in [PARAGRAPHS[0], *PARAGRAPHS])
     article = extract_article(_page(body), "https://x.example/a", GENERIC)

@@ -210,6 +210,14 @@ def test_fixture_save_offline_stores_body_and_expected_json(tmp_path: Path, caps
     assert saved.kind == "article"
 
 
+def test_fixture_save_marks_a_reconstructed_page_with_its_note(tmp_path: Path) -> None:
+    argv = ["fixture", "save", "themoscowtimes", "--html", str(SEED.body_path), "--url", SEED.url, "--name", "seed"]
+    status, _ = _run(*argv, "--reconstructed", "--note", "Rebuilt from the templates.", "--root", str(tmp_path))
+    assert status == 0
+    meta = json.loads((tmp_path / "themoscowtimes" / "seed.json").read_text(encoding="utf-8"))
+    assert (meta["reconstructed"], meta["note"]) == (True, "Rebuilt from the templates.")
+
+
 def test_fixture_save_fetches_with_newsclean_user_agent(
     tmp_path: Path, page_server: tuple[str, list[dict[str, str]]]
 ) -> None:
@@ -237,6 +245,7 @@ def test_fixture_save_fetches_with_newsclean_user_agent(
         (["themoscowtimes", "--html", "PAGE", "--url", "ftp://x"], "not an http(s) URL"),
         (["themoscowtimes", "--html", "EMPTY", "--url", "URL"], "no article extracted"),
         (["themoscowtimes", "URL", "--mirror", "http://127.0.0.1:9"], "cannot fetch"),
+        (["themoscowtimes", "URL", "--reconstructed"], "--reconstructed is for a page built by hand"),
     ],
 )
 def test_fixture_save_refuses_bad_input_and_writes_nothing(

@@ -170,7 +170,10 @@ def from_meta(tree: HtmlElement) -> Metadata:
     def first(*keys: str) -> str:
         return next((v for k in keys for v in values.get(k, []) if v), "")
 
-    tags = values.get("article:tag") or _keywords(first("news_keywords", "keywords"))
+    # One article:tag per tag is the Open Graph way; some sites (the Guardian) write one, comma-joined.
+    tags = [t for v in values.get("article:tag", []) for t in _keywords(v)] or _keywords(
+        first("news_keywords", "keywords")
+    )
     canonical = tree.xpath(xpaths.CANONICAL)
     lang = tree.xpath(xpaths.HTML_LANG)
     og_type = first("og:type")
