@@ -114,6 +114,9 @@ def _lines_after(body_lines: list[str], tail: str) -> str:
         "Tempo de leitura: 1 minuto",
         "Keith Roe contributed reporting from Hong Kong.",
         "- Order Reprints",
+        "This site uses cookies to improve your experience. Read our cookie policy.",
+        "Start your day with the Morning Brief. Sign up for the free daily newsletter.",
+        "© 2024 Reuters",
     ],
 )
 def test_boilerplate_line_is_dropped(line: str) -> None:
@@ -129,6 +132,9 @@ def test_boilerplate_line_is_dropped(line: str) -> None:
         "according to a person who asked not to be named because the talks were private.",
         "Reporters followed the mayor on Twitter for years before the account was deleted in a long dispute.",
         "The cookie factory employs 300 people, and the union said it would strike on Monday unless pay rose.",
+        "Meta uses cookies to follow users across websites, the regulator said in its ruling on Tuesday.",
+        "More than 10,000 readers sign up for the newsletter every week, the company said in a statement.",
+        "Copyright lawsuits against the developers of chatbots rose sharply last year, court records show.",
     ],
 )
 def test_article_sentence_like_boilerplate_is_kept(line: str) -> None:

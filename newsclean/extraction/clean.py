@@ -45,15 +45,19 @@ BOILERPLATE_LINES: tuple[re.Pattern[str], ...] = tuple(
         r"tell us what you think.{0,10}",
         r"(?:click|tap) to tweet",
         # newsletter and subscription calls
-        r".{0,80}\b(?:subscribe|sign up)\b.{0,60}\bnewsletters?\b.{0,120}",
+        # (the call is a sentence of its own, the line's last: "... Sign up for the free newsletter.",
+        # not "Readers sign up for the newsletter, the company said.")
+        r"(?:.{0,300}[.!?:]\s+)?(?:please\s+)?(?:subscribe|sign up)\b[^.]{0,80}\bnewsletters?\b[^.]{0,120}[.!]?",
         r"(?:get|receive) the latest .{0,60} (?:in|to) your inbox.{0,120}",
         r"click here to (?:subscribe|sign up|register).{0,120}",
         r"if you enjoyed this article.{0,200}",
         # copyright, reprint and cookie lines
-        r"(?:copyright|\(c\)|©)\s*(?:©\s*)?.{0,120}",
+        # (a notice has the sign or a year: "Copyright lawsuits rose" is a sentence of the story)
+        r"(?:copyright\s*)?(?:©|\(c\)).{0,120}",
+        r"copyright\s+\d{4}\b.{0,120}",
         r".{0,80}all rights reserved\.?.{0,40}",
         r"this copy is for your personal,? non-commercial use only.*",
-        r".{0,120}\buses? cookies\b.{0,200}",
+        r"(?:this (?:web)?site|we|our (?:web)?site)\s+uses? cookies\b.{0,200}",
         # utility messages
         r"(?:listen|download|itunes|spotify|apple podcasts|subscribe)\s*:\s*https?://\S+",
         r"an error has occurred,? please try again(?: later)?\.?",
