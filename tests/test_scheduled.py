@@ -215,3 +215,26 @@ def test_healthy_sites_pass_the_check(mirror: str, tmp_path: Path, run_env: dict
     check = subprocess.run(["newsclean", "check-sites", "--db", str(db)], env=run_env, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
     assert check.stdout.startswith("trtworld: ok")
+
+
+def test_polite_defaults_and_contact_in_the_user_agent() -> None:
+    from scrapy.settings import Settings
+
+    from newsclean import settings as project
+    from spiders.trtworld import TRTWorldSpider
+
+    assert project.ROBOTSTXT_OBEY
+    assert project.AUTOTHROTTLE_ENABLED
+    assert project.CONCURRENT_REQUESTS_PER_DOMAIN <= 4
+    assert project.USER_AGENT.startswith("newsclean/")
+    settings = Settings()
+    settings.setmodule(project, priority="project")
+    settings.set("NEWSCLEAN_CONTACT", "mailto:desk@example.org", priority="cmdline")
+    TRTWorldSpider.update_settings(settings)
+    assert settings["USER_AGENT"] == f"{project.USER_AGENT} (+mailto:desk@example.org)"
+    own = Settings()
+    own.setmodule(project, priority="project")
+    own.set("NEWSCLEAN_CONTACT", "mailto:desk@example.org", priority="cmdline")
+    own.set("USER_AGENT", "my-own-agent", priority="cmdline")
+    TRTWorldSpider.update_settings(own)
+    assert own["USER_AGENT"] == "my-own-agent"  # a User-Agent given by the user is left alone
