@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from newsclean.workers import default_workers
+
 BOT_NAME = "newsclean"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
@@ -60,3 +62,11 @@ DOWNLOADER_MIDDLEWARES = {"newsclean.middlewares.ConditionalRequestsMiddleware":
 EXTENSIONS = {"newsclean.extensions.RunLock": 0, "newsclean.extensions.RunRecorder": 500}
 # Fetch every URL from a local mirror instead of the web (the demo and tests); empty: the web.
 NEWSCLEAN_MIRROR = ""
+# Extraction in worker processes: how many (0: inline, in the crawl's own process), how long one page
+# may take before its worker is killed (seconds), and how many pages may be in the pool at once
+# (0: four per worker). See newsclean/workers.py.
+NEWSCLEAN_WORKERS = default_workers()
+NEWSCLEAN_WORKER_TIMEOUT = 30.0
+NEWSCLEAN_WORKER_QUEUE = 0
+# Tests only: {"crash": URL regex, "hang": URL regex} makes a worker crash or hang on those pages.
+NEWSCLEAN_WORKER_FAULTS: dict[str, str] = {}

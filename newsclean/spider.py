@@ -16,17 +16,19 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from newsclean.extraction import SiteRules, extract
+from newsclean.extraction import SiteRules
 from newsclean.feeds import Entry, looks_like_feed, parse_feed, parse_sitemap, sitemaps_from_robots
+from newsclean.workers import Extractor, WorkerError
 
 
 def _reason_key(reason: str) -> str:
@@ -58,6 +60,14 @@ class NewsSpider(scrapy.Spider):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._article_re = re.compile(self.article_url)
+        self.extractor = Extractor()
+        """Inline extraction; a crawl's spider gets the crawl's worker pool (``NEWSCLEAN_WORKERS``)."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.extractor = Extractor.from_crawler(crawler)
+        return spider
 
     def is_article(self, url: str) -> bool:
         """True when ``url`` is an article page of this site."""
@@ -166,11 +176,17 @@ class NewsSpider(scrapy.Spider):
         links = dict.fromkeys(response.urljoin(href) for href in response.css("a::attr(href)").getall())
         yield from self.article_requests([Entry(url=u) for u in links])
 
-    def parse_article(self, response: Response, entry: Entry | None = None) -> Iterator[Any]:
+    async def parse_article(self, response: Response, entry: Entry | None = None) -> AsyncIterator[Any]:
         if not isinstance(response, HtmlResponse):
             self._count("skipped/not_html")
             return
-        result = extract(response.text, response.url, self.rules)
+        # Awaited, not called: with worker processes the reactor keeps downloading meanwhile.
+        try:
+            result = await self.extractor.extract(response.text, response.url, self.rules)
+        except WorkerError as exc:  # the page crashed or hung its worker: this page alone is lost
+            self._count(f"errors/{exc.kind}")
+            self.logger.error("%s: %s", exc, response.url)
+            return
         if result.article is None:
             self.logger.info("no article at %s: %s", response.url, result.reason)
             self._count(f"skipped/{_reason_key(result.reason)}")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import scrapy
@@ -19,7 +22,11 @@ SPIDERS = site_spiders()
 
 
 def _spider(cls: type[NewsSpider], **kwargs: str) -> NewsSpider:
-    return cls.from_crawler(get_crawler(cls), **kwargs)
+    return cls.from_crawler(get_crawler(cls, {"NEWSCLEAN_WORKERS": 0}), **kwargs)
+
+
+async def _collect(results: AsyncIterator[Any]) -> list[Any]:
+    return [r async for r in results]
 
 
 def _response(fixture: Fixture) -> Response:
@@ -80,14 +87,14 @@ def test_robots_txt_leads_to_sitemaps(fixture: Fixture) -> None:
 def test_non_html_response_is_skipped_and_counted() -> None:
     spider = _spider(SPIDERS["themoscowtimes"])
     response = Response(url="https://www.themoscowtimes.com/2024/12/27/x-a1", body=b"%PDF-1.4")
-    assert list(spider.parse_article(response)) == []
+    assert asyncio.run(_collect(spider.parse_article(response))) == []
     assert spider.crawler.stats.get_value("newsclean/skipped/not_html") == 1
 
 
 def test_non_article_page_is_skipped_with_reason() -> None:
     spider = _spider(SPIDERS["themoscowtimes"])
     response = HtmlResponse(url="https://www.themoscowtimes.com/2024/12/27/x-a1", body=b"<html><body></body></html>")
-    assert list(spider.parse_article(response)) == []
+    assert asyncio.run(_collect(spider.parse_article(response))) == []
     stats = spider.crawler.stats.get_stats()
     assert [k for k in stats if k.startswith("newsclean/skipped/")] == ["newsclean/skipped/no_article_body"]
 
