@@ -29,6 +29,10 @@ NEWSCLEAN_CONTACT = ""
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+# Items processed in parallel per response. An article page yields one item; Scrapy starts this many
+# asyncio tasks for every response of an async callback, so its default of 100 cost more CPU per page
+# than the pipelines themselves (measured: 202,100 task runs for 1,000 pages).
+CONCURRENT_ITEMS = 4
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 

@@ -62,6 +62,9 @@ def connect(path: str | Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=30)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode, NORMAL keeps every committed row through a crash of the process (what `kill -9`
+    # does); only a power cut may lose the last commits. FULL cost an fsync, 2.3 ms, per article.
+    conn.execute("PRAGMA synchronous=NORMAL")
     with conn:
         conn.execute(articles_table_sql())
         conn.execute("CREATE INDEX IF NOT EXISTS articles_site ON articles (site)")
