@@ -11,31 +11,39 @@ from newsclean.extraction.rules import SiteRules, pick_rules
 SPIDER_PACKAGE = "spiders"
 
 
+def spider_classes() -> list[type]:
+    """Every spider class defined in a module of the ``spiders`` package, site and generic alike."""
+    import scrapy
+
+    package = importlib.import_module(SPIDER_PACKAGE)
+    found = []
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{SPIDER_PACKAGE}.{info.name}")
+        for obj in vars(module).values():
+            defined_here = isinstance(obj, type) and obj.__module__ == module.__name__
+            if defined_here and issubclass(obj, scrapy.Spider) and getattr(obj, "name", None):
+                found.append(obj)
+    return found
+
+
 @lru_cache(maxsize=1)
 def site_spiders() -> dict[str, type]:
     """Spider name -> class, for every spider in the ``spiders`` package that declares rules.
 
     Two spiders with one name, or two rules claiming one domain, are refused.
     """
-    from newsclean.spider import NewsSpider
-
-    package = importlib.import_module(SPIDER_PACKAGE)
     found: dict[str, type] = {}
     domains: dict[str, str] = {}
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{SPIDER_PACKAGE}.{info.name}")
-        for obj in vars(module).values():
-            if not (isinstance(obj, type) and issubclass(obj, NewsSpider) and obj.__module__ == module.__name__):
-                continue
-            if obj.rules is None:
-                continue
-            if obj.name in found:
-                raise ValueError(f"two spiders are named {obj.name!r}: {found[obj.name]} and {obj}")
-            for domain in obj.rules.domains:
-                if domain in domains:
-                    raise ValueError(f"domain {domain!r} is claimed by {domains[domain]!r} and {obj.name!r}")
-                domains[domain] = obj.name
-            found[obj.name] = obj
+    for obj in spider_classes():
+        if getattr(obj, "rules", None) is None:
+            continue
+        if obj.name in found:
+            raise ValueError(f"two spiders are named {obj.name!r}: {found[obj.name]} and {obj}")
+        for domain in obj.rules.domains:
+            if domain in domains:
+                raise ValueError(f"domain {domain!r} is claimed by {domains[domain]!r} and {obj.name!r}")
+            domains[domain] = obj.name
+        found[obj.name] = obj
     return found
 
 

@@ -13,7 +13,6 @@ import difflib
 import importlib
 import json
 import keyword
-import pkgutil
 import re
 import string
 import sys
@@ -24,8 +23,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
-
-import scrapy
 
 from newsclean.cli import UsageError, read_input
 from newsclean.extraction import Extraction, SiteRules, extract
@@ -84,15 +81,9 @@ def template_variables(name: str, url: str) -> dict[str, str]:
 
 def spider_names() -> dict[str, str]:
     """Name -> module of every spider in the ``spiders`` package, site and generic alike."""
-    package = importlib.import_module(SPIDER_PACKAGE)
-    found: dict[str, str] = {}
-    for info in pkgutil.iter_modules(package.__path__):
-        module = importlib.import_module(f"{SPIDER_PACKAGE}.{info.name}")
-        for obj in vars(module).values():
-            spider = isinstance(obj, type) and issubclass(obj, scrapy.Spider) and obj.__module__ == module.__name__
-            if spider and getattr(obj, "name", None):
-                found[obj.name] = module.__name__
-    return found
+    from newsclean.registry import spider_classes
+
+    return {cls.name: cls.__module__ for cls in spider_classes()}
 
 
 def project_root() -> Path:
