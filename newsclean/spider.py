@@ -28,6 +28,7 @@ from twisted.python.failure import Failure
 
 from newsclean.extraction import SiteRules
 from newsclean.feeds import Entry, looks_like_feed, parse_feed, parse_sitemap, sitemaps_from_robots
+from newsclean.registry import rules_for_url
 from newsclean.workers import Extractor, WorkerError
 
 
@@ -68,6 +69,14 @@ class NewsSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.extractor = Extractor.from_crawler(crawler)
         return spider
+
+    def rules_for(self, url: str) -> SiteRules:
+        """The extraction rules for ``url``: the spider's own, else those of the site it belongs to.
+
+        Resolved here, in the crawl process, so that extraction workers never load the spiders (and
+        Scrapy with them) to look the rules up.
+        """
+        return self.rules if self.rules is not None else rules_for_url(url)
 
     def is_article(self, url: str) -> bool:
         """True when ``url`` is an article page of this site."""
@@ -182,7 +191,7 @@ class NewsSpider(scrapy.Spider):
             return
         # Awaited, not called: with worker processes the reactor keeps downloading meanwhile.
         try:
-            result = await self.extractor.extract(response.text, response.url, self.rules)
+            result = await self.extractor.extract(response.text, response.url, self.rules_for(response.url))
         except WorkerError as exc:  # the page crashed or hung its worker: this page alone is lost
             self._count(f"errors/{exc.kind}")
             self.logger.error("%s: %s", exc, response.url)
