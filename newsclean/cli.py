@@ -11,6 +11,7 @@ import os
 import sqlite3
 import sys
 from collections.abc import Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -125,11 +126,8 @@ def _open_store(path: str) -> sqlite3.Connection:
 def cmd_runs(args: argparse.Namespace, out: TextIO) -> int:
     from newsclean import store
 
-    conn = _open_store(args.db)
-    try:
+    with closing(_open_store(args.db)) as conn:
         records = store.runs(conn, args.spider, args.limit)
-    finally:
-        conn.close()
     if args.json:
         out.write(json.dumps([{k: r[k] for k in store.RUN_KEYS} for r in records], ensure_ascii=False, indent=1))
         out.write("\n")
@@ -157,21 +155,16 @@ def cmd_runs(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_check_sites(args: argparse.Namespace, out: TextIO) -> int:
-    from newsclean import health, store
+    from newsclean import health
 
-    conn = _open_store(args.db)
-    try:
-        spiders = [r[0] for r in conn.execute("SELECT DISTINCT spider FROM runs ORDER BY spider")]
-        broken = 0
-        for spider in spiders:
-            finished = [r for r in store.runs(conn, spider, limit=31) if r["end"]]
-            if not finished:
+    broken = 0
+    with closing(_open_store(args.db)) as conn:
+        for (spider,) in conn.execute("SELECT DISTINCT spider FROM runs ORDER BY spider").fetchall():
+            latest, reasons = health.check_latest(conn, spider)
+            if latest is None:
                 continue
-            reasons = health.alarms(finished[0], finished[1:])
             broken += bool(reasons)
-            out.write(f"{spider}: {'; '.join(reasons) if reasons else 'ok'} (run of {finished[0]['start']})\n")
-    finally:
-        conn.close()
+            out.write(f"{spider}: {'; '.join(reasons) if reasons else 'ok'} (run of {latest['start']})\n")
     if broken:
         print(f"newsclean: {broken} site(s) look broken", file=sys.stderr)
     return 1 if broken else 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+from contextlib import closing
 from pathlib import Path
 from typing import IO, Any, Self
 
@@ -109,22 +110,15 @@ class RunRecorder:
         return extension
 
     def spider_opened(self, spider: Spider) -> None:
-        conn = store.connect(self.path)
-        try:
+        with closing(store.connect(self.path)) as conn:
             self.run_id = store.start_run(conn, spider.name)
-        finally:
-            conn.close()
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         assert self.crawler.stats is not None
         values = run_values(self.crawler.stats.get_stats(), reason)
-        conn = store.connect(self.path)
-        try:
+        with closing(store.connect(self.path)) as conn:
             store.finish_run(conn, self.run_id, values)
-            latest, *history = store.runs(conn, spider.name, limit=31)
-            reasons = health.alarms(latest, [r for r in history if r["end"]])
+            _, reasons = health.check_latest(conn, spider.name)
             if reasons:
                 store.finish_run(conn, self.run_id, {**values, "alarm": "; ".join(reasons)})
                 logger.error("%s looks broken: %s (see `newsclean check-sites`)", spider.name, "; ".join(reasons))
-        finally:
-            conn.close()

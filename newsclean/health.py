@@ -6,9 +6,14 @@ pages or average text length moved far from its history.
 
 from __future__ import annotations
 
+import sqlite3
 from statistics import mean, pstdev
 from typing import Any
 
+from newsclean import store
+
+# A run is judged against at most this many earlier finished runs of its spider.
+HISTORY_RUNS = 30
 # A run needs this many article pages (or articles) for its shares and averages to mean anything,
 MIN_PAGES = 5
 # and a spider this many such runs before its history is a baseline.
@@ -45,3 +50,11 @@ def alarms(latest: dict[str, Any], history: list[dict[str, Any]]) -> list[str]:
         if usual and not 1 / LENGTH_RATIO <= latest["avg_words"] / usual <= LENGTH_RATIO:
             reasons.append(f"average text length {latest['avg_words']:.0f} words, usually {usual:.0f}")
     return reasons
+
+
+def check_latest(conn: sqlite3.Connection, spider: str) -> tuple[dict[str, Any] | None, list[str]]:
+    """The spider's latest finished run in the store and its alarms (``None, []`` if it has none)."""
+    finished = [r for r in store.runs(conn, spider, limit=HISTORY_RUNS + 1) if r["end"]]
+    if not finished:
+        return None, []
+    return finished[0], alarms(finished[0], finished[1:])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
@@ -59,11 +60,8 @@ class IncrementalMiddleware:
     def spider_opened(self, spider: Spider) -> None:
         self.refresh = wants_refresh(spider)
         if self.path.exists() and not self.refresh:
-            conn = store.connect(self.path)
-            try:
+            with closing(store.connect(self.path)) as conn:
                 self.fetched = store.fetched_times(conn, spider.name)
-            finally:
-                conn.close()
         logger.info("%d stored articles known; refresh: %s", len(self.fetched) // 2 or 0, self.refresh)
 
     def _count(self, key: str) -> None:
@@ -126,20 +124,14 @@ class ConditionalRequestsMiddleware:
 
     def spider_opened(self, spider: Spider) -> None:
         if self.path.exists() and not wants_refresh(spider):
-            conn = store.connect(self.path)
-            try:
+            with closing(store.connect(self.path)) as conn:
                 self.known = store.load_validators(conn)
-            finally:
-                conn.close()
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if reason != "finished" or not self.seen:
             return
-        conn = store.connect(self.path)
-        try:
+        with closing(store.connect(self.path)) as conn:
             store.save_validators(conn, self.seen)
-        finally:
-            conn.close()
 
     def process_request(self, request: Request) -> None:
         if request.meta.get("newsclean_conditional") and request.url in self.known:
