@@ -126,7 +126,6 @@ class NewsSpider(scrapy.Spider):
             yield scrapy.Request(
                 entry.url,
                 self.parse_article,
-                cb_kwargs={"entry": entry},
                 errback=self.on_error,
                 meta={"newsclean_entry": entry},
                 dont_filter=True,  # repeats are dropped by URL in IncrementalMiddleware, also after a resume
@@ -185,7 +184,7 @@ class NewsSpider(scrapy.Spider):
         links = dict.fromkeys(response.urljoin(href) for href in response.css("a::attr(href)").getall())
         yield from self.article_requests([Entry(url=u) for u in links])
 
-    async def parse_article(self, response: Response, entry: Entry | None = None) -> AsyncIterator[Any]:
+    async def parse_article(self, response: Response) -> AsyncIterator[Any]:
         if not isinstance(response, HtmlResponse):
             self._count("skipped/not_html")
             return

@@ -144,7 +144,7 @@ def test_sitemap_spider_reads_index_and_news_sitemap() -> None:
       <news:publication_date>2024-12-30</news:publication_date></news:news></url></urlset>"""
     requests = list(spider.parse_sitemap(XmlResponse(url="https://news.example/sitemap-news.xml", body=news)))
     assert [r.url for r in requests] == ["https://news.example/a/1"]
-    assert requests[0].cb_kwargs["entry"].published == "2024-12-30"
+    assert requests[0].meta["newsclean_entry"].published == "2024-12-30"
 
 
 def test_failed_requests_are_counted_by_kind() -> None:
