@@ -106,10 +106,16 @@ def _narrow(tree: HtmlElement, rules: SiteRules) -> HtmlElement | None:
 
 def _body_lines(tree: HtmlElement, url: str | None) -> tuple[list[str], Any]:
     doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True, **TRAFILATURA_OPTIONS)
-    text = getattr(doc, "text", None) or ""
-    # trafilatura marks list items with "- "; in newsclean's text each item is a paragraph of its own.
+    return _lines(getattr(doc, "text", None) or ""), doc
+
+
+def _lines(text: str) -> list[str]:
+    """trafilatura's text as body lines, whitespace normalised.
+
+    trafilatura marks list items with "- "; in newsclean's text each item is a paragraph of its own.
+    """
     lines = (" ".join(line.split()) for line in text.splitlines())
-    return [line.removeprefix("- ") for line in lines if line and line != "-"], doc
+    return [line.removeprefix("- ") for line in lines if line and line != "-"]
 
 
 def _paragraph_chars(tree: HtmlElement) -> int:
@@ -127,8 +133,7 @@ def _looks_short(lines: list[str], paragraph_chars: int, json_ld_body: str) -> b
 def _readability_lines(tree: HtmlElement, url: str | None) -> list[str]:
     """Body lines of the block readability-lxml picks, cut into lines by trafilatura."""
     summary = Document(lxml.html.tostring(tree, encoding="unicode")).summary()
-    text = trafilatura.extract(summary, url=url, **TRAFILATURA_OPTIONS) or ""
-    return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    return _lines(trafilatura.extract(summary, url=url, **TRAFILATURA_OPTIONS) or "")
 
 
 def _contains(longer: list[str], shorter: list[str]) -> float:
