@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from newsclean.extraction import GENERIC, SiteRules, detect_language, extract, extract_article
+from newsclean.extraction.html import decode
 from newsclean.registry import rules_for_url
 
 PARAGRAPHS = [
@@ -49,6 +50,22 @@ def test_never_raises_and_gives_a_reason(data: str | bytes) -> None:
     assert result.article is None or result.article.text
     if result.article is None:
         assert result.reason
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding", "expected"),
+    [
+        # The HTTP charset wins over the page's own declaration (the HTML standard's order) ...
+        ("<meta charset='utf-8'><p>Café</p>".encode("cp1252"), "cp1252", "Café"),
+        # ... a byte order mark wins over both ...
+        (b"\xef\xbb\xbf<meta charset='cp1252'><p>Caf\xc3\xa9</p>", "cp1252", "Café"),
+        # ... and a charset the bytes do not fit (or no codec knows) gives way to the page's.
+        ("<meta charset='cp1251'><p>Кафе на площади</p>".encode("cp1251"), "utf-8", "Кафе на площади"),
+        ("<meta charset='cp1251'><p>Кафе</p>".encode("cp1251"), "no-such-codec", "Кафе"),
+    ],
+)
+def test_bytes_decoded_by_bom_then_http_charset_then_page_charset(data: bytes, encoding: str, expected: str) -> None:
+    assert expected in decode(data, encoding)
 
 
 def test_bytes_decoded_by_declared_charset() -> None:

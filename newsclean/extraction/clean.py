@@ -9,9 +9,7 @@ from lxml.etree import XPathError
 from lxml.html import HtmlElement
 
 from newsclean.extraction.html import node_text, remove
-
-# A removed block: (the rule that removed it, its text).
-Removal = tuple[str, str]
+from newsclean.extraction.result import Removal
 
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE_LINE = (

@@ -13,8 +13,9 @@ _WINDOWS_1252_LABELS = frozenset({"iso-8859-1", "latin-1", "latin1", "us-ascii",
 _PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
 
 
-def decode(data: str | bytes) -> str:
-    """Text of ``data``: bytes are decoded by BOM, declared charset, UTF-8, then sniffing.
+def decode(data: str | bytes, encoding: str | None = None) -> str:
+    """Text of ``data``: bytes are decoded by BOM, ``encoding`` (the charset of the HTTP response's
+    Content-Type), the charset the page declares, UTF-8, then sniffing; the HTML standard's order.
 
     Byte-level sniffing (chardet) is slow (0.4 s on a large page) and only needed when nothing is
     declared and the bytes are not valid UTF-8, which valid non-ASCII UTF-8 almost never is by chance.
@@ -22,7 +23,7 @@ def decode(data: str | bytes) -> str:
     if isinstance(data, str):
         return data
     stripped, bom_encoding = EncodingDetector.strip_byte_order_mark(data)
-    declared = bom_encoding or EncodingDetector.find_declared_encoding(data, is_html=True)
+    declared = bom_encoding or encoding or EncodingDetector.find_declared_encoding(data, is_html=True)
     if declared and declared.lower().replace("_", "-") in _WINDOWS_1252_LABELS:
         declared = "windows-1252"  # as browsers do (WHATWG Encoding Standard)
     if declared:
