@@ -72,5 +72,6 @@ NEWSCLEAN_MIRROR = ""
 NEWSCLEAN_WORKERS = default_workers()
 NEWSCLEAN_WORKER_TIMEOUT = 30.0
 NEWSCLEAN_WORKER_QUEUE = 0
-# Tests only: {"crash": URL regex, "hang": URL regex} makes a worker crash or hang on those pages.
+# Tests only: {"crash": URL regex, "hang": URL regex, "slow": URL regex} makes a worker crash, hang,
+# or take a second longer, on those pages.
 NEWSCLEAN_WORKER_FAULTS: dict[str, str] = {}

@@ -25,6 +25,7 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
+from w3lib.encoding import http_content_type_encoding
 
 from newsclean.extraction import SiteRules
 from newsclean.feeds import Entry, looks_like_feed, parse_feed, parse_sitemap, sitemaps_from_robots
@@ -188,9 +189,13 @@ class NewsSpider(scrapy.Spider):
         if not isinstance(response, HtmlResponse):
             self._count("skipped/not_html")
             return
-        # Awaited, not called: with worker processes the reactor keeps downloading meanwhile.
+        # Awaited, not called: with worker processes the reactor keeps downloading meanwhile. The page
+        # goes as fetched, with the charset its Content-Type declares; extraction decodes it.
+        charset = http_content_type_encoding(response.headers.get("Content-Type", b"").decode("latin-1"))
         try:
-            result = await self.extractor.extract(response.text, response.url, self.rules_for(response.url))
+            result = await self.extractor.extract(
+                response.body, response.url, self.rules_for(response.url), encoding=charset
+            )
         except WorkerError as exc:  # the page crashed or hung its worker: this page alone is lost
             self._count(f"errors/{exc.kind}")
             self.logger.error("%s: %s", exc, response.url)

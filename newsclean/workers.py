@@ -1,20 +1,28 @@
 """Extraction in worker processes, so that a crawl extracts on every core and keeps downloading.
 
-Scrapy runs callbacks on one thread: extraction done there (about 15 ms a page) caps a crawl at one
+Scrapy runs callbacks on one thread: extraction done there (about 25 ms a page) caps a crawl at one
 core and stalls the reactor. :class:`ExtractionPool` runs :func:`newsclean.extraction.extract` in
 ``size`` worker processes instead; the spider awaits :meth:`ExtractionPool.extract`, and the reactor
 downloads meanwhile.
 
 - Each worker is a ``python -m newsclean.workers`` subprocess that imports only the extraction code
   (not Scrapy, not the crawl's ``__main__``) and talks over its stdin/stdout: one length-prefixed
-  pickle in (HTML, URL, site rules), one out (the :class:`~newsclean.extraction.Extraction`).
-- A worker holds one page at a time, so a page that kills its worker (a segfault in a C library,
-  ``os._exit``) or hangs it past ``timeout`` costs that page alone: the page's ``extract`` raises
-  :class:`WorkerCrashError` or :class:`WorkerTimeoutError`, the worker is killed if need be and replaced,
-  and the other pages go on. (``concurrent.futures.ProcessPoolExecutor`` breaks for good when one
-  worker dies and cannot stop one hung task.)
-- At most ``max_pending`` pages are in the pool (queued or being extracted); callers beyond that
-  wait, which holds back Scrapy's callbacks and so its downloads: memory stays flat.
+  pickle in (the page as fetched, URL, site rules, HTTP charset), one out (the
+  :class:`~newsclean.extraction.Extraction`). The page goes as bytes and is decoded in the worker:
+  pickling it as text would cost the crawl process a UTF-8 encoding of every page (0.2 ms).
+- The pipes are served by the event loop the spider runs on (``add_reader``, non-blocking writes),
+  not by threads: no thread waits for the GIL while a worker waits for its next page, and no
+  thread wakes the loop for each result.
+- A worker extracts one page at a time and has the next one waiting in its pipe (``AHEAD``), so it
+  starts that page the moment it sends a result, however busy the crawl process is.
+- A page that kills its worker (a segfault in a C library, ``os._exit``) or hangs it past
+  ``timeout`` (counted from when the worker starts it) costs that page alone: the page's
+  ``extract`` raises :class:`WorkerCrashError` or :class:`WorkerTimeoutError`, the worker is killed
+  if need be and replaced, and the page that waited in its pipe goes to the new worker.
+  (``concurrent.futures.ProcessPoolExecutor`` breaks for good when one worker dies and cannot stop
+  one hung task.)
+- At most ``max_pending`` pages are in the pool (queued or in a worker); callers beyond that wait,
+  which holds back Scrapy's callbacks and so its downloads: memory stays flat.
 - :meth:`ExtractionPool.close` ends the workers (end of input, then SIGKILL after a grace period).
   Workers ignore SIGINT (Ctrl-C reaches the whole process group; the crawl decides when to stop),
   die with the crawl process on Linux (``PR_SET_PDEATHSIG``), and exit when their input closes.
@@ -27,25 +35,25 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import collections
 import contextlib
 import ctypes
+import fcntl
 import logging
 import os
 import pickle
-import queue
 import re
-import select
 import signal
 import struct
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO, Self
+from typing import TYPE_CHECKING, Self
 
-from newsclean.extraction import Extraction, SiteRules, extract
+from newsclean.extraction.result import Extraction
+from newsclean.extraction.rules import SiteRules
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -55,6 +63,12 @@ logger = logging.getLogger(__name__)
 _HEADER = struct.Struct(">Q")
 # After close(): how long a worker may take to finish its page and exit before it is killed.
 CLOSE_GRACE = 2.0
+# Pages in a worker at once: the one it extracts and the next, waiting in its pipe.
+AHEAD = 2
+# Linux: a pipe holds 64 KiB, less than most pages; one of PIPE_SIZE takes a page in one write.
+PIPE_SIZE = 1 << 20
+_F_SETPIPE_SZ = 1031
+_READ_CHUNK = 1 << 20
 
 
 def default_workers() -> int:
@@ -91,136 +105,217 @@ class PoolClosedError(WorkerError):
 
 @dataclass
 class _Job:
-    payload: tuple[str | bytes, str | None, SiteRules | None]
+    message: bytes  # header + pickle of (html, url, rules, encoding), kept to send again
     future: asyncio.Future[Extraction]
-    loop: asyncio.AbstractEventLoop
 
     def deliver(self, outcome: Extraction | WorkerError) -> None:
-        def settle() -> None:
-            if self.future.done():
-                return
+        if self.future.done():  # cancelled: nobody waits for this page any more
+            return
+        # RuntimeError: the event loop is closed; nobody waits for this page any more either.
+        with contextlib.suppress(RuntimeError):
             if isinstance(outcome, WorkerError):
                 self.future.set_exception(outcome)
             else:
                 self.future.set_result(outcome)
 
-        # RuntimeError: the event loop is already closed, nobody waits for this page any more.
-        with contextlib.suppress(RuntimeError):
-            self.loop.call_soon_threadsafe(settle)
+
+def _widen(fd: int) -> None:
+    """Grow a pipe's buffer to ``PIPE_SIZE`` where the system allows it (else leave it)."""
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(fd, _F_SETPIPE_SZ, PIPE_SIZE)
 
 
 class _Worker:
-    """One worker process and the thread in this process that feeds it, one page at a time."""
+    """One worker process and its pipes, driven by the pool's event loop.
 
-    def __init__(self, pool: ExtractionPool, index: int) -> None:
+    ``jobs`` are the pages sent to it, oldest first: ``jobs[0]`` is the one it extracts.
+    """
+
+    def __init__(self, pool: ExtractionPool) -> None:
         self.pool = pool
-        self.index = index
-        self.lock = threading.Lock()
         self.proc: subprocess.Popen[bytes] | None = None
-        self.thread = threading.Thread(target=self._run, name=f"newsclean-worker-{index}", daemon=True)
+        self.jobs: collections.deque[_Job] = collections.deque()
+        self._out = bytearray()  # bytes sent to the worker's stdin that the pipe did not take yet
+        self._in = bytearray()  # bytes read from its stdout, not yet a whole result
+        self._timer: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # Process ---------------------------------------------------------------------------------------
 
     def spawn(self) -> None:
-        with self.lock:
-            if self.pool.closed:
-                return
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "newsclean.workers", *self.pool.worker_args],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                bufsize=0,
-            )
-            self.pool.started_pids.append(self.proc.pid)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "newsclean.workers", *self.pool.worker_args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            bufsize=0,
+        )
+        for fd in (self.stdin, self.stdout):
+            _widen(fd)
+            os.set_blocking(fd, False)
+        self.pool.started_pids.append(self.proc.pid)
+        self._out.clear()
+        self._in.clear()
 
-    def kill(self) -> None:
-        with self.lock:
-            if self.proc is not None and self.proc.poll() is None:
-                self.proc.kill()
+    @property
+    def stdin(self) -> int:
+        assert self.proc is not None
+        assert self.proc.stdin is not None
+        return self.proc.stdin.fileno()
 
-    def _run(self) -> None:
-        while True:
-            job = self.pool.jobs.get()
-            if job is None:
-                self._stop()
-                return
-            try:
-                outcome: Extraction | WorkerError = self._extract(job)
-            except WorkerError as exc:
-                outcome = exc
-            job.deliver(outcome)
+    @property
+    def stdout(self) -> int:
+        assert self.proc is not None
+        assert self.proc.stdout is not None
+        return self.proc.stdout.fileno()
 
-    def _extract(self, job: _Job) -> Extraction:
-        proc = self.proc
-        if proc is None or proc.poll() is not None:
-            self.spawn()
-            proc = self.proc
-        if proc is None:
-            raise PoolClosedError("pool closed")
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Serve this worker's results on ``loop``."""
+        if self._loop is loop or self.proc is None:
+            return
+        self._loop = loop
+        loop.add_reader(self.stdout, self._on_readable)
+        if self._out:
+            loop.add_writer(self.stdin, self._on_writable)
+
+    def _detach(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        loop, self._loop = self._loop, None
+        if loop is not None and not loop.is_closed() and self.proc is not None:
+            loop.remove_reader(self.stdout)
+            loop.remove_writer(self.stdin)
+
+    def end(self, kill: bool, grace: float = 0.0) -> int:
+        """Stop serving the worker and end it: EOF on its input (it finishes the pages it holds,
+        then exits), SIGKILL after ``grace`` seconds or at once with ``kill``. What it wrote before
+        it exited is kept, read or not. Returns its exit status."""
+        self._detach()
+        proc, self.proc = self.proc, None
+        assert proc is not None
         assert proc.stdin is not None
         assert proc.stdout is not None
-        data = pickle.dumps(job.payload, pickle.HIGHEST_PROTOCOL)
-        deadline = time.monotonic() + self.pool.timeout
+        if kill:
+            proc.kill()
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
         try:
-            _write_all(proc.stdin, _HEADER.pack(len(data)) + data)
-            (size,) = _HEADER.unpack(_read_exact(proc.stdout, _HEADER.size, deadline))
-            result: Extraction = pickle.loads(_read_exact(proc.stdout, size, deadline))
-            return result
-        except TimeoutError:
-            self.kill()
-            proc.wait()
-            self.spawn()
-            raise WorkerTimeoutError(f"extraction took longer than {self.pool.timeout:g} s; worker killed") from None
-        except (EOFError, BrokenPipeError, pickle.UnpicklingError):
-            code = proc.wait()
-            self.spawn()
-            if self.pool.closed:
-                raise PoolClosedError("pool closed") from None
-            raise WorkerCrashError(f"worker exited with status {code}") from None
-
-    def _stop(self) -> None:
-        with self.lock:
-            proc = self.proc
-        if proc is None:
-            return
-        if proc.stdin is not None:
-            with contextlib.suppress(OSError):
-                proc.stdin.close()  # end of input: the worker exits
-        try:
-            proc.wait(CLOSE_GRACE)
+            code = proc.wait(grace)
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
+            code = proc.wait()
+        with contextlib.suppress(OSError):
+            self._in += proc.stdout.read() or b""
+        proc.stdout.close()
+        return code
 
+    # Pages -----------------------------------------------------------------------------------------
 
-def _write_all(pipe: BinaryIO, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = pipe.write(view)
-        view = view[written or 0 :]
+    def send(self, job: _Job) -> None:
+        self.jobs.append(job)
+        if len(self.jobs) == 1:
+            self._start_clock()
+        self._write(job.message)
 
+    def _write(self, data: bytes) -> None:
+        if not self._out:
+            try:
+                written = os.write(self.stdin, data)
+            except BlockingIOError:
+                written = 0
+            except OSError:  # the worker is gone: its output says so (EOF), and the page goes again
+                return
+            if written == len(data):
+                return
+            data = data[written:]
+            if self._loop is not None:
+                self._loop.add_writer(self.stdin, self._on_writable)
+        self._out += data
 
-def _read_exact(pipe: BinaryIO, size: int, deadline: float) -> bytes:
-    """``size`` bytes from ``pipe``; TimeoutError past ``deadline``, EOFError if the worker is gone."""
-    fd = pipe.fileno()
-    chunks: list[bytes] = []
-    while size:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
-            raise TimeoutError
-        chunk = os.read(fd, min(size, 1 << 20))
-        if not chunk:
-            raise EOFError
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
+    def _on_writable(self) -> None:
+        try:
+            written = os.write(self.stdin, self._out)
+        except BlockingIOError:
+            return
+        except OSError:
+            written = len(self._out)
+        del self._out[:written]
+        if not self._out and self._loop is not None:
+            self._loop.remove_writer(self.stdin)
+
+    def _start_clock(self) -> None:
+        """The worker starts ``jobs[0]`` now: it has ``timeout`` seconds."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self.jobs and self._loop is not None:
+            self._timer = self._loop.call_later(self.pool.timeout, self._on_timeout)
+
+    def _read(self) -> bool:
+        """Read what the worker wrote and hand out its results; False when it has exited (EOF)."""
+        try:
+            while chunk := os.read(self.stdout, _READ_CHUNK):
+                self._in += chunk
+        except BlockingIOError:
+            chunk = b"..."  # nothing more for now; not the end
+        self.take_results()
+        return bool(chunk)
+
+    def _on_readable(self) -> None:
+        if not self._read():
+            self._replace(WorkerCrashError, "worker exited with status {code}")
+
+    def take_results(self) -> None:
+        while len(self._in) >= _HEADER.size:
+            (size,) = _HEADER.unpack_from(self._in)
+            if len(self._in) < _HEADER.size + size:
+                return
+            result = pickle.loads(self._in[_HEADER.size : _HEADER.size + size])
+            del self._in[: _HEADER.size + size]
+            job = self.jobs.popleft()
+            self._start_clock()
+            job.deliver(result)
+        if not self.pool.closed:
+            self.pool.dispatch()
+
+    def _on_timeout(self) -> None:
+        self._timer = None
+        page = self.jobs[0] if self.jobs else None
+        if self._read() and (not self.jobs or self.jobs[0] is not page):
+            return  # its result was waiting in the pipe: the next page's clock has started
+        self._replace(WorkerTimeoutError, f"extraction took longer than {self.pool.timeout:g} s; worker killed")
+
+    def _replace(self, error: type[WorkerError], message: str) -> None:
+        """The worker died or hung on ``jobs[0]``: that page fails; a new worker takes the others."""
+        loop = self._loop
+        code = self.end(kill=True)
+        self._in.clear()  # killed mid-page: nothing more of use (results before EOF were read)
+        failed, waiting = (self.jobs.popleft() if self.jobs else None), list(self.jobs)
+        self.jobs.clear()
+        if self.pool.closed:
+            for job in [failed, *waiting]:
+                if job is not None:
+                    job.deliver(PoolClosedError("pool closed"))
+            return
+        if failed is not None:
+            failed.deliver(error(message.format(code=code)))
+        self.spawn()
+        if loop is not None:
+            self.attach(loop)
+        for job in waiting:
+            self.send(job)
+        self.pool.dispatch()
 
 
 class ExtractionPool:
     """``size`` worker processes running :func:`newsclean.extraction.extract`; see the module doc.
 
-    ``faults`` is for tests only: ``{"crash": regex, "hang": regex}`` makes a worker kill itself with
-    SIGSEGV, or sleep for good, on a page whose URL matches.
+    ``faults`` is for tests only: ``{"crash": regex, "hang": regex, "slow": regex}`` makes a worker
+    kill itself with SIGSEGV, sleep for good, or sleep ``SLOW_SECONDS``, on a page whose URL matches.
     """
 
     def __init__(
@@ -232,29 +327,30 @@ class ExtractionPool:
         self.timeout = timeout
         self.max_pending = max_pending or 4 * size
         self.worker_args = [f"--{kind}={pattern}" for kind, pattern in sorted((faults or {}).items()) if pattern]
-        self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self.closed = False
         self.started_pids: list[int] = []
+        self._queue: collections.deque[_Job] = collections.deque()
         self._slots = asyncio.Semaphore(self.max_pending)
-        self._workers = [_Worker(self, i) for i in range(size)]
+        self._workers = [_Worker(self) for _ in range(size)]
         self._started = False
 
     def start(self) -> Self:
-        """Start the workers (each imports the extraction code, about a second, in parallel)."""
-        if not self._started:
+        """Start the workers (each imports the extraction code, about half a second, in parallel)."""
+        if not self._started and not self.closed:
             self._started = True
             for worker in self._workers:
                 worker.spawn()
-                worker.thread.start()
             atexit.register(self.close)
         return self
 
     @property
     def pids(self) -> list[int]:
         """Process ids of the live workers."""
-        return [w.proc.pid for w in self._workers if w.proc is not None and w.proc.poll() is None]
+        return [w.proc.pid for w in self._workers if w.proc is not None and w.alive]
 
-    async def extract(self, html: str | bytes, url: str | None = None, rules: SiteRules | None = None) -> Extraction:
+    async def extract(
+        self, html: str | bytes, url: str | None = None, rules: SiteRules | None = None, *, encoding: str | None = None
+    ) -> Extraction:
         """:func:`newsclean.extraction.extract` in a worker; waits while ``max_pending`` pages are in.
 
         Raises :class:`WorkerCrashError`, :class:`WorkerTimeoutError` or :class:`PoolClosedError` for this page.
@@ -264,9 +360,23 @@ class ExtractionPool:
                 raise PoolClosedError("pool closed")
             self.start()
             loop = asyncio.get_running_loop()
-            job = _Job((html, url, rules), loop.create_future(), loop)
-            self.jobs.put(job)
+            for worker in self._workers:
+                worker.attach(loop)
+            data = pickle.dumps((html, url, rules, encoding), pickle.HIGHEST_PROTOCOL)
+            job = _Job(_HEADER.pack(len(data)) + data, loop.create_future())
+            self._queue.append(job)
+            self.dispatch()
             return await job.future
+
+    def dispatch(self) -> None:
+        """Send queued pages to the workers with room, the emptiest first."""
+        while self._queue:
+            worker = min((w for w in self._workers if w.proc is not None), key=lambda w: len(w.jobs), default=None)
+            if worker is None or len(worker.jobs) >= AHEAD:
+                return
+            job = self._queue.popleft()
+            if not job.future.done():  # its caller was cancelled meanwhile
+                worker.send(job)
 
     def close(self) -> None:
         """Fail the pages still queued, let each worker finish its page, then end every worker."""
@@ -274,24 +384,17 @@ class ExtractionPool:
             return
         self.closed = True
         atexit.unregister(self.close)
-        while True:
-            try:
-                job = self.jobs.get_nowait()
-            except queue.Empty:
-                break
-            if job is not None:
-                job.deliver(PoolClosedError("pool closed"))
+        while self._queue:
+            self._queue.popleft().deliver(PoolClosedError("pool closed"))
         if not self._started:
             return
-        for _ in self._workers:
-            self.jobs.put(None)
         deadline = time.monotonic() + CLOSE_GRACE
         for worker in self._workers:
-            worker.thread.join(max(0.0, deadline - time.monotonic()))
-        for worker in self._workers:  # still busy (a hung page): killed, its page fails as closed
-            worker.kill()
-        for worker in self._workers:
-            worker.thread.join(CLOSE_GRACE)
+            if worker.proc is not None:
+                worker.end(kill=False, grace=max(0.0, deadline - time.monotonic()))
+                worker.take_results()  # the pages it finished within the grace period
+            while worker.jobs:
+                worker.jobs.popleft().deliver(PoolClosedError("pool closed"))
 
 
 class Extractor:
@@ -329,11 +432,15 @@ class Extractor:
             self.pool.close()
             logger.info("extraction pool closed")
 
-    async def extract(self, html: str | bytes, url: str | None = None, rules: SiteRules | None = None) -> Extraction:
+    async def extract(
+        self, html: str | bytes, url: str | None = None, rules: SiteRules | None = None, *, encoding: str | None = None
+    ) -> Extraction:
         """The page's :class:`~newsclean.extraction.Extraction`; may raise :class:`WorkerError`."""
         if self.pool is None:
-            return extract(html, url, rules)
-        return await self.pool.extract(html, url, rules)
+            from newsclean.extraction.core import extract  # inline: this process loads the extractors
+
+            return extract(html, url, rules, encoding=encoding)
+        return await self.pool.extract(html, url, rules, encoding=encoding)
 
 
 # The worker process -------------------------------------------------------------------------------
@@ -348,21 +455,31 @@ def _die_with_parent() -> None:
         pass
 
 
+# Test hook: how long a page the "slow" fault names takes.
+SLOW_SECONDS = 1.0
+
+
 def _fault(url: str | None, faults: Mapping[str, re.Pattern[str]]) -> None:
-    """Test hook (``NEWSCLEAN_WORKER_FAULTS``): crash or hang on the URLs the test names."""
+    """Test hook (``NEWSCLEAN_WORKER_FAULTS``): crash, hang or dawdle on the URLs the test names."""
     if url and (pattern := faults.get("crash")) and pattern.search(url):
         os.kill(os.getpid(), signal.SIGSEGV)
     if url and (pattern := faults.get("hang")) and pattern.search(url):
         while True:
             time.sleep(3600)
+    if url and (pattern := faults.get("slow")) and pattern.search(url):
+        time.sleep(SLOW_SECONDS)
 
 
 def worker_main(argv: list[str]) -> int:
-    """Read (html, url, rules) pickles from stdin, write Extraction pickles to stdout, until EOF."""
+    """Read (html, url, rules, encoding) pickles from stdin, write Extraction pickles to stdout, until EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
     if os.getppid() == 1:  # the crawl died before the line above ran
         return 0
+    from newsclean.extraction.core import extract
+    from newsclean.extraction.language import factory
+
+    factory()  # every page needs the language profiles: loaded before the first one arrives
     faults = {}
     for arg in argv:
         kind, _, pattern = arg.removeprefix("--").partition("=")
@@ -375,9 +492,13 @@ def worker_main(argv: list[str]) -> int:
         header = inp.read(_HEADER.size)
         if len(header) < _HEADER.size:
             return 0
-        html, url, rules = pickle.loads(inp.read(_HEADER.unpack(header)[0]))
+        (size,) = _HEADER.unpack(header)
+        message = inp.read(size)
+        if len(message) < size:  # the pool closed while it was sending this page
+            return 0
+        html, url, rules, encoding = pickle.loads(message)
         _fault(url, faults)
-        result = extract(html, url, rules)
+        result = extract(html, url, rules, encoding=encoding)
         result.removed = []  # what each rule removed is for `newsclean try`, not for the crawl
         data = pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
         out.write(_HEADER.pack(len(data)) + data)

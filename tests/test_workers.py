@@ -1,7 +1,8 @@
 """The extraction pool: results equal inline extraction; a crash or a hang costs one page; clean shutdown.
 
 Faults come from the test-only setting ``NEWSCLEAN_WORKER_FAULTS`` (``ExtractionPool(faults=...)``):
-a worker kills itself with SIGSEGV, or sleeps for good, on a page whose URL matches.
+a worker kills itself with SIGSEGV, sleeps for good, or sleeps ``SLOW_SECONDS``, on a page whose URL
+matches.
 """
 
 from __future__ import annotations
@@ -13,15 +14,22 @@ import re
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from newsclean.extraction import extract
+from newsclean.extraction import GENERIC, extract
 from newsclean.fixtures import load_fixtures
-from newsclean.workers import ExtractionPool, PoolClosedError, WorkerCrashError, WorkerTimeoutError
+from newsclean.workers import (
+    SLOW_SECONDS,
+    ExtractionPool,
+    PoolClosedError,
+    WorkerCrashError,
+    WorkerTimeoutError,
+)
 
 from .conftest import ROOT
 
@@ -96,6 +104,54 @@ def test_hang_past_the_timeout_costs_that_page_alone() -> None:
         assert sum(_alive(p) for p in hung_pids) == 1
     finally:
         pool.close()
+
+
+def test_a_page_waiting_behind_a_crash_goes_to_the_new_worker() -> None:
+    # One worker: the second page sits in the worker's pipe while the first one kills it.
+    good = [(f.body(), f.url) for f in ARTICLES[:2]]
+    pool = ExtractionPool(1, timeout=60, faults={"crash": r"crash\.example"})
+    try:
+        results = asyncio.run(_extract_all(pool, [(good[0][0], "https://crash.example/1"), *good]))
+    finally:
+        pool.close()
+    assert isinstance(results[0], WorkerCrashError)
+    assert [r.article for r in results[1:]] == [extract(html, url).article for html, url in good]
+
+
+def test_the_timeout_runs_from_when_the_worker_starts_a_page() -> None:
+    # Each page takes SLOW_SECONDS and a little; the second waits as long in the pipe before the
+    # worker starts it. Counted from when it was sent, it would take twice the time and time out.
+    html, url = ARTICLES[0].body(), ARTICLES[0].url
+    pool = ExtractionPool(1, timeout=SLOW_SECONDS + 0.6, faults={"slow": r"slow\.example"})
+
+    async def run() -> list[Any]:
+        await pool.extract(html, url, GENERIC)  # warm: the first page loads what extraction loads lazily
+        slow = [pool.extract(html, f"https://slow.example/{i}", GENERIC) for i in range(3)]
+        return await asyncio.gather(*slow, return_exceptions=True)
+
+    try:
+        results = asyncio.run(run())
+    finally:
+        pool.close()
+    assert all(not isinstance(r, BaseException) and r.article is not None for r in results), results
+
+
+def test_the_pool_runs_on_the_event_loop_without_threads() -> None:
+    pages = [(f.body(), f.url) for f in ARTICLES]
+    before = threading.active_count()
+    pool = ExtractionPool(2, timeout=60)
+    try:
+        pool.start()
+
+        async def run() -> tuple[list[Any], int]:
+            results = await _extract_all(pool, pages)
+            return results, threading.active_count()
+
+        results, during = asyncio.run(run())
+    finally:
+        pool.close()
+    assert all(r.article is not None for r in results)
+    assert during == before
 
 
 def test_close_fails_waiting_pages_and_leaves_no_process() -> None:
