@@ -16,7 +16,7 @@ from scrapy.http import Response
 
 from newsclean import settings as defaults
 from newsclean import store
-from newsclean.urls import canonicalize
+from newsclean.urls import canonicalize, seen_key
 
 logger = logging.getLogger(__name__)
 _TRUE = {"1", "true", "yes", "on"}
@@ -45,7 +45,7 @@ class IncrementalMiddleware:
         self.crawler = crawler
         self.path = path
         self.fetched: dict[str, datetime] = {}
-        self.requested: set[str] = set()
+        self.requested: set[bytes] = set()  # seen_key of each canonical URL requested in this run
         self.refresh = False
 
     @classmethod
@@ -74,10 +74,11 @@ class IncrementalMiddleware:
         if entry is None:
             return True
         url = canonicalize(request.url)
-        if url in self.requested:
+        key = seen_key(url)
+        if key in self.requested:
             self._count("duplicate")
             return False
-        self.requested.add(url)
+        self.requested.add(key)
         fetched = self.fetched.get(request.url) or self.fetched.get(url)
         if fetched is None or self.refresh:
             return True

@@ -15,7 +15,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from newsclean import settings as defaults
 from newsclean import store
-from newsclean.urls import canonicalize
+from newsclean.urls import canonicalize, seen_key
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class ValidationPipeline(_Pipeline):
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         text = adapter.get("text") or ""
-        words = len(text.split())
+        words = adapter.get("word_count") or len(text.split())  # an Article counts its words once
         if not text.strip():
             self.drop("empty_text", item)
         minimum = self.settings.getint("NEWSCLEAN_MIN_WORDS", defaults.NEWSCLEAN_MIN_WORDS)
@@ -87,21 +87,23 @@ class DedupePipeline(_Pipeline):
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self.urls: set[str] = set()
-        self.hashes: set[str] = set()
+        self.urls: set[bytes] = set()  # seen_key of each canonical URL let through in this run
+        self.texts: set[bytes] = set()  # seen_key of each text
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         url = canonicalize(adapter.get("canonical_url") or adapter.get("url") or "")
         adapter["canonical_url"] = url
-        if url in self.urls:
+        url_key = seen_key(url)
+        if url_key in self.urls:
             self.drop("duplicate_url", item)
         content_hash = adapter.get("content_hash") or ""
-        if content_hash and content_hash in self.hashes:
+        text_key = seen_key(content_hash) if content_hash else b""
+        if text_key and text_key in self.texts:
             self.drop("duplicate_content", item)
-        self.urls.add(url)
-        if content_hash:
-            self.hashes.add(content_hash)
+        self.urls.add(url_key)
+        if text_key:
+            self.texts.add(text_key)
         return item
 
 
@@ -132,7 +134,7 @@ class SQLitePipeline(_Pipeline):
         assert self.conn is not None
         assert self.crawler.stats is not None
         adapter = ItemAdapter(item)
-        outcome = store.save_article(self.conn, adapter.asdict())
+        outcome = store.save_article(self.conn, adapter)  # asdict() would check every value for nested items
         self.crawler.stats.inc_value("newsclean/stored")
         self.crawler.stats.inc_value(f"newsclean/{outcome}")
         self.crawler.stats.inc_value("newsclean/words", adapter.get("word_count") or 0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,14 +75,13 @@ def connect(path: str | Path) -> sqlite3.Connection:
     return conn
 
 
-def to_row(article: dict[str, Any]) -> dict[str, Any]:
+def to_row(article: Mapping[str, Any]) -> dict[str, Any]:
     """Column values of an article: lists as JSON arrays, everything else as it is."""
-    return {
-        name: json.dumps(article.get(name), ensure_ascii=False)
-        if isinstance(article.get(name), list)
-        else article.get(name)
-        for name in ARTICLE_COLUMNS
-    }
+    row = {name: article.get(name) for name in ARTICLE_COLUMNS}
+    for name, value in row.items():
+        if isinstance(value, list):
+            row[name] = json.dumps(value, ensure_ascii=False)
+    return row
 
 
 _UPSERT = (
@@ -91,7 +91,7 @@ _UPSERT = (
 )
 
 
-def save_article(conn: sqlite3.Connection, article: dict[str, Any]) -> str:
+def save_article(conn: sqlite3.Connection, article: Mapping[str, Any]) -> str:
     """Insert or update an article's row: ``"new"``, ``"updated"`` (text changed) or ``"unchanged"``.
 
     When the text changed, the previous one is kept in ``revisions``, in the same transaction.
