@@ -155,6 +155,8 @@ class _Worker:
         self.pool.started_pids.append(self.proc.pid)
         self._out.clear()
         self._in.clear()
+        if self.pool.loop is not None:
+            self.attach(self.pool.loop)
 
     @property
     def stdin(self) -> int:
@@ -290,8 +292,10 @@ class _Worker:
         self._replace(WorkerTimeoutError, f"extraction took longer than {self.pool.timeout:g} s; worker killed")
 
     def _replace(self, error: type[WorkerError], message: str) -> None:
-        """The worker died or hung on ``jobs[0]``: that page fails; a new worker takes the others."""
-        loop = self._loop
+        """The worker died or hung on ``jobs[0]``: that page fails; a new worker takes the others.
+
+        With no other page, the new worker is started when a page needs it: a worker that cannot
+        start at all (a broken install) then costs each page one attempt, not an endless loop."""
         code = self.end(kill=True)
         self._in.clear()  # killed mid-page: nothing more of use (results before EOF were read)
         failed, waiting = (self.jobs.popleft() if self.jobs else None), list(self.jobs)
@@ -303,11 +307,10 @@ class _Worker:
             return
         if failed is not None:
             failed.deliver(error(message.format(code=code)))
-        self.spawn()
-        if loop is not None:
-            self.attach(loop)
-        for job in waiting:
-            self.send(job)
+        if waiting:
+            self.spawn()
+            for job in waiting:
+                self.send(job)
         self.pool.dispatch()
 
 
@@ -329,6 +332,7 @@ class ExtractionPool:
         self.worker_args = [f"--{kind}={pattern}" for kind, pattern in sorted((faults or {}).items()) if pattern]
         self.closed = False
         self.started_pids: list[int] = []
+        self.loop: asyncio.AbstractEventLoop | None = None  # the event loop serving the pipes
         self._queue: collections.deque[_Job] = collections.deque()
         self._slots = asyncio.Semaphore(self.max_pending)
         self._workers = [_Worker(self) for _ in range(size)]
@@ -359,7 +363,7 @@ class ExtractionPool:
             if self.closed:
                 raise PoolClosedError("pool closed")
             self.start()
-            loop = asyncio.get_running_loop()
+            loop = self.loop = asyncio.get_running_loop()
             for worker in self._workers:
                 worker.attach(loop)
             data = pickle.dumps((html, url, rules, encoding), pickle.HIGHEST_PROTOCOL)
@@ -369,14 +373,17 @@ class ExtractionPool:
             return await job.future
 
     def dispatch(self) -> None:
-        """Send queued pages to the workers with room, the emptiest first."""
-        while self._queue:
-            worker = min((w for w in self._workers if w.proc is not None), key=lambda w: len(w.jobs), default=None)
-            if worker is None or len(worker.jobs) >= AHEAD:
+        """Send queued pages to the workers with room, the emptiest first (starting a replaced one)."""
+        while self._queue and not self.closed:
+            worker = min(self._workers, key=lambda w: len(w.jobs))
+            if len(worker.jobs) >= AHEAD:
                 return
             job = self._queue.popleft()
-            if not job.future.done():  # its caller was cancelled meanwhile
-                worker.send(job)
+            if job.future.done():  # its caller was cancelled meanwhile
+                continue
+            if worker.proc is None:
+                worker.spawn()
+            worker.send(job)
 
     def close(self) -> None:
         """Fail the pages still queued, let each worker finish its page, then end every worker."""

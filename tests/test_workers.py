@@ -118,6 +118,26 @@ def test_a_page_waiting_behind_a_crash_goes_to_the_new_worker() -> None:
     assert [r.article for r in results[1:]] == [extract(html, url).article for html, url in good]
 
 
+def test_a_worker_that_cannot_start_fails_each_page_once_and_is_not_restarted_idly() -> None:
+    # An invalid fault pattern makes every worker die while it starts, as a broken install would.
+    pool = ExtractionPool(1, timeout=60, faults={"crash": "["})
+    pages = [(f.body(), f.url) for f in ARTICLES[:2]]
+
+    async def run() -> tuple[list[Any], int, int]:
+        results = await _extract_all(pool, pages)
+        started = len(pool.started_pids)
+        await asyncio.sleep(1.5)  # the loop runs on, with no page waiting
+        return results, started, len(pool.started_pids)
+
+    try:
+        results, started, later = asyncio.run(run())
+    finally:
+        pool.close()
+    assert all(isinstance(r, WorkerCrashError) for r in results), results
+    assert started <= 1 + len(pages)
+    assert later == started  # no worker started again for nothing
+
+
 def test_the_timeout_runs_from_when_the_worker_starts_a_page() -> None:
     # Each page takes SLOW_SECONDS and a little; the second waits as long in the pipe before the
     # worker starts it. Counted from when it was sent, it would take twice the time and time out.
