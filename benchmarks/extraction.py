@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import trafilatura
 
 from benchmarks.metric import Score, score
+from newsclean.article import Article
 from newsclean.extraction import extract_article, metadata
 from newsclean.extraction.html import decode, parse
-from newsclean.items import Article
 
 # A page's F1 must not drop by more than this against the stored baseline to pass unnoticed.
 PAGE_TOLERANCE = 0.005

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from newsclean import settings as defaults
+from newsclean.article import field_table
 from newsclean.extraction import extract
 from newsclean.fixtures import DEFAULT_ROOT
-from newsclean.items import field_table
 
 DEMO_DB = "data/demo.sqlite"
 STORE_DB = defaults.NEWSCLEAN_DB

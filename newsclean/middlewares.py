@@ -16,6 +16,7 @@ from scrapy.http import Response
 
 from newsclean import settings as defaults
 from newsclean import store
+from newsclean.dates import parse_time
 from newsclean.urls import canonicalize, seen_key
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ class IncrementalMiddleware:
         fetched = self.fetched.get(request.url) or self.fetched.get(url)
         if fetched is None or self.refresh:
             return True
-        dates = [d for d in (store.parse_time(entry.updated), store.parse_time(entry.published)) if d]
+        dates = [d for d in (parse_time(entry.updated), parse_time(entry.published)) if d]
         if dates and max(dates) > fetched:
             self._count("changed")
             return True

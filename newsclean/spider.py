@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
 
 import scrapy
@@ -27,6 +26,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
 
+from newsclean.dates import now_iso
 from newsclean.extraction import SiteRules
 from newsclean.feeds import Entry, looks_like_feed, parse_feed, parse_sitemap, sitemaps_from_robots
 from newsclean.registry import rules_for_url
@@ -205,5 +205,5 @@ class NewsSpider(scrapy.Spider):
             self._count(f"skipped/{_reason_key(result.reason)}")
             return
         self._count("pages/article")
-        result.article.fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
+        result.article.fetched_at = now_iso()
         yield result.article

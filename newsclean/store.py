@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from newsclean.extraction.metadata import iso_date
-from newsclean.items import Article
+from newsclean.article import Article
+from newsclean.dates import now_iso, parse_time
 
 ARTICLE_COLUMNS = [f.name for f in fields(Article)]
 _SQL_TYPES = {"int": "INTEGER", "float": "REAL"}
@@ -39,11 +39,6 @@ SCHEMA = (
     """CREATE TABLE IF NOT EXISTS validators (
         url TEXT PRIMARY KEY, etag TEXT NOT NULL, last_modified TEXT NOT NULL, saved_at TEXT NOT NULL)""",
 )
-
-
-def now() -> str:
-    """The current time, ISO 8601 UTC to the second."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def articles_table_sql() -> str:
@@ -112,25 +107,13 @@ def save_article(conn: sqlite3.Connection, article: Mapping[str, Any]) -> str:
                     old["text"],
                     old["modified"],
                     old["fetched_at"],
-                    now(),
+                    now_iso(),
                 ),
             )
         conn.execute(_UPSERT, row)
     if old is None:
         return "new"
     return "updated" if old["content_hash"] != row["content_hash"] else "unchanged"
-
-
-def parse_time(raw: str) -> datetime | None:
-    """``raw`` (ISO 8601, RFC 2822, ...) as an aware UTC datetime; None when it is not a date."""
-    iso = iso_date(raw or "")
-    if not iso:
-        return None
-    try:
-        when = datetime.fromisoformat(iso)
-    except ValueError:
-        return None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def fetched_times(conn: sqlite3.Connection, site: str) -> dict[str, datetime]:
@@ -149,7 +132,7 @@ def load_validators(conn: sqlite3.Connection) -> dict[str, tuple[str, str]]:
 
 def save_validators(conn: sqlite3.Connection, validators: dict[str, tuple[str, str]]) -> None:
     """Remember the validators of pages processed in full, for conditional requests next time."""
-    stamp = now()
+    stamp = now_iso()
     with conn:
         conn.executemany(
             "INSERT INTO validators VALUES (?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET "
@@ -161,12 +144,12 @@ def save_validators(conn: sqlite3.Connection, validators: dict[str, tuple[str, s
 def start_run(conn: sqlite3.Connection, spider: str) -> int:
     """Record the start of a run; returns its id. A run killed before its end keeps ``end`` NULL."""
     with conn:
-        return int(conn.execute("INSERT INTO runs (spider, start) VALUES (?, ?)", (spider, now())).lastrowid or 0)
+        return int(conn.execute("INSERT INTO runs (spider, start) VALUES (?, ?)", (spider, now_iso())).lastrowid or 0)
 
 
 def finish_run(conn: sqlite3.Connection, run_id: int, values: dict[str, Any]) -> None:
     """Record what a run did (columns of ``runs``) and its end time."""
-    values = {**values, "end": now()}
+    values = {**values, "end": now_iso()}
     for key in ("dropped", "errors"):
         values[key] = json.dumps(values.get(key, {}), sort_keys=True)
     assignments = ", ".join(f"{k} = :{k}" for k in values)

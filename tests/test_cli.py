@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from newsclean.article import ARTICLE_FIELDS, field_table
 from newsclean.cli import main
 from newsclean.fixtures import load_fixtures
-from newsclean.items import ARTICLE_FIELDS, field_table
 
 from .conftest import ROOT
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from newsclean.article import ARTICLE_FIELDS
 from newsclean.fixtures import load_fixtures
-from newsclean.items import ARTICLE_FIELDS
 from newsclean.registry import site_spiders
 
 from .conftest import ROOT

@@ -12,7 +12,7 @@ import pytest
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.test import get_crawler
 
-from newsclean.items import ARTICLE_FIELDS, Article
+from newsclean.article import ARTICLE_FIELDS, Article
 from newsclean.pipelines import DedupePipeline, LanguagePipeline, SQLitePipeline, ValidationPipeline
 
 TEXT = " ".join(["word"] * 40)

@@ -1,4 +1,4 @@
-"""``extract_article``: one HTML page in, one clean :class:`~newsclean.items.Article` out."""
+"""``extract_article``: one HTML page in, one clean :class:`~newsclean.article.Article` out."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ import trafilatura
 from lxml.html import HtmlElement
 from readability import Document
 
+from newsclean import dates
+from newsclean.article import Article
 from newsclean.extraction import clean, metadata, stopwords, xpaths
 from newsclean.extraction.html import decode, node_text, parse
 from newsclean.extraction.language import detect_language
 from newsclean.extraction.result import Extraction
 from newsclean.extraction.rules import GENERIC, SiteRules
-from newsclean.items import Article
 from newsclean.urls import canonicalize
 
 logger = logging.getLogger(__name__)
@@ -209,9 +210,9 @@ def _extract(html: str, url: str | None, rules: SiteRules) -> Extraction:
         subtitle=subtitle,
         authors=people,
         source=site.get("source") or agencies or meta.source,
-        published=metadata.iso_date(published_raw),
+        published=dates.iso_date(published_raw),
         published_raw=published_raw,
-        modified=metadata.iso_date(modified_raw),
+        modified=dates.iso_date(modified_raw),
         modified_raw=modified_raw,
         section=site.get("section") or meta.section or _first(getattr(doc, "categories", None)),
         tags=site.get("tags") or meta.tags or list(getattr(doc, "tags", None) or []),

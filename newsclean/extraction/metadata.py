@@ -6,11 +6,8 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
-from dateutil import parser as dateparser
 from lxml.html import HtmlElement
 
 from newsclean.extraction import xpaths
@@ -197,29 +194,6 @@ def split_agencies(authors: list[str]) -> tuple[list[str], str]:
     people = [a for a in authors if not AGENCIES.match(a)]
     agencies = [a for a in authors if AGENCIES.match(a)]
     return people, ", ".join(agencies)
-
-
-def iso_date(raw: str) -> str:
-    """``raw`` as ISO 8601 (date alone when no time is given); empty when it is not a date."""
-    raw = raw.strip()
-    if not raw:
-        return ""
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
-        return raw
-    try:
-        return datetime.fromisoformat(raw.replace("Z", "+00:00")).isoformat()
-    except ValueError:
-        pass
-    try:
-        return parsedate_to_datetime(raw).isoformat()
-    except (TypeError, ValueError, IndexError):
-        pass
-    try:
-        parsed = dateparser.parse(raw)
-    except (ValueError, OverflowError, TypeError):
-        return ""
-    has_time = bool(re.search(r"\d{1,2}:\d{2}", raw))
-    return parsed.isoformat() if has_time else parsed.date().isoformat()
 
 
 def site_names(tree: HtmlElement) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from newsclean.items import Article
+from newsclean.article import Article
 
 # A removed block: (the rule that removed it, its text).
 Removal = tuple[str, str]
