@@ -69,7 +69,8 @@ def date_ok(expected: str | None, got: str | None) -> bool:
     ev, e_time = e
     gv, g_time = g
     if e_time and g_time:
-        assert isinstance(ev, datetime) and isinstance(gv, datetime)
+        assert isinstance(ev, datetime)
+        assert isinstance(gv, datetime)
         if ev.tzinfo is not None and gv.tzinfo is not None:
             gv = gv.astimezone(ev.tzinfo)
         ev_n, gv_n = ev.replace(tzinfo=None), gv.replace(tzinfo=None)

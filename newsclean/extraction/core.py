@@ -36,6 +36,16 @@ MIN_PARAGRAPH_CHARS = 80
 SHORT_SHARE = 0.5
 LONGER_BY = 1.5
 MIN_CONTAINED = 0.8
+# A known site's page whose body rule matched nothing is extracted the generic way (rules fail open)
+# and kept when it reads like an article: FALLBACK_MIN_CHARS of running text (paragraphs that end
+# like a sentence; a listing's teaser headlines do not) or more, in FALLBACK_MIN_LINES paragraphs or
+# more, and under MAX_LINK_SHARE of it the text of links.
+FALLBACK_MIN_CHARS = 400
+FALLBACK_MIN_LINES = 2
+MAX_LINK_SHARE = 0.5
+_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
+# Tags whose text may hold a site's line field ("SOURCE: AFP") outside the body.
+_FIELD_LINE_TAGS = ("p", "div", "span", "li", "small", "footer", "em", "strong", "section", "aside")
 
 
 def extract_article(
@@ -160,10 +170,9 @@ def _extract(html: str, url: str | None, rules: SiteRules) -> Extraction:
         clean.prune(tree, xpath, f"prune:{xpath}", removed)
     clean.keep_embedded_posts(tree, xpaths.EMBEDDED_POSTS)
     narrowed = _narrow(tree, rules)
-    if rules.body and narrowed is None:
-        # A known site's page without its article body is a listing, an error page, or a new layout:
-        # storing whatever else the page holds would fill the store with menus and headlines.
-        return Extraction(None, "no article body (the site rules' body XPaths match nothing)", removed)
+    # A known site's page without its article body is a new layout, an A/B variant, or a page that is
+    # no article (a listing, an error page): the generic path decides, and the miss is recorded.
+    body_missed = bool(rules.body) and narrowed is None
     lines, doc = _body_lines(narrowed if narrowed is not None else tree, url)
     method = "trafilatura" + ("+body" if narrowed is not None else "")
     # Guard: trafilatura sometimes keeps only the first of several sibling blocks of the article.
@@ -181,6 +190,10 @@ def _extract(html: str, url: str | None, rules: SiteRules) -> Extraction:
                 site.setdefault(name, [hit.group(1).strip()] if name in LIST_FIELDS else hit.group(1).strip())
                 removed.append((f"line_fields:{name}", lines.pop(i)))
                 break
+        else:
+            # Not among the body lines: the page may print it outside the body container.
+            if value := _page_line_field(tree, pattern):
+                site.setdefault(name, [value] if name in LIST_FIELDS else value)
     lines = clean.drop_lines(lines, rules.drop_line_patterns, "drop_lines", removed)
     lines = clean.drop_related(lines, removed)
     lines = clean.drop_lines(lines, clean.BOILERPLATE_LINES, "boilerplate", removed)
@@ -194,6 +207,10 @@ def _extract(html: str, url: str | None, rules: SiteRules) -> Extraction:
     # Not the description: it is often the lead paragraph itself (measured: F1 -0.001, recall -0.005).
     lines = clean.drop_headings(lines, headings, removed)
     lines = clean.dedupe(lines, removed)
+    if body_missed:
+        method += "+body_missed"
+        if why := _not_an_article(tree, lines):
+            return Extraction(None, f"no article body (the site rules' body XPaths match nothing; {why})", removed)
     if not lines:
         return Extraction(None, "no article text found", removed)
 
@@ -232,6 +249,32 @@ def _extract(html: str, url: str | None, rules: SiteRules) -> Extraction:
         method=method,
     )
     return Extraction(article.finish(), "", removed)
+
+
+def _page_line_field(tree: HtmlElement, pattern: re.Pattern[str]) -> str:
+    """The group of the first short text block of the page that ``pattern`` matches in full."""
+    for node in tree.iter(*_FIELD_LINE_TAGS):
+        text = node_text(node)
+        if text and len(text) <= 300 and (hit := pattern.fullmatch(text)):
+            return hit.group(1).strip()
+    return ""
+
+
+def _not_an_article(tree: HtmlElement, lines: list[str]) -> str:
+    """Why the generic text of a page is no article (empty when it reads like one)."""
+    chars = sum(len(line) for line in lines)
+    running = sum(len(line) for line in lines if _SENTENCE_END.search(line))
+    if running < FALLBACK_MIN_CHARS or len(lines) < FALLBACK_MIN_LINES:
+        return (
+            f"the page's text is too short for an article ({running} characters of running text "
+            f"in {len(lines)} paragraphs)"
+        )
+    # Compared without spaces: link texts are often pieces (kicker, headline) set apart by markup only.
+    links = "\n".join("".join(node_text(a).split()) for a in tree.iter("a"))
+    linked = sum(len(line) for line in lines if len(line) <= 300 and "".join(line.split()) in links)
+    if linked > MAX_LINK_SHARE * chars:
+        return f"the page's text is mostly links ({linked} of {chars} characters)"
+    return ""
 
 
 def _clean_attr(doc: Any, name: str) -> str:

@@ -18,7 +18,7 @@ _DATE_SEGMENT = re.compile(r"[\d\s./-]+")
 # "and" in the languages of the bylines news sites print; a byline is split on one only when every
 # part is a full name (two words or more), so that "José Ortega y Gasset" stays one name.
 _CONJUNCTION = re.compile(r"\s+(?:and|und|og|och|et|en|y|e|i|ja|и|&)\s+", re.IGNORECASE)
-_LIST_SEPARATOR = re.compile(r"\s*(?:[,;/|·•]|\s-\s)\s*")
+_LIST_SEPARATOR = re.compile(r"\s*(?:[,;|·•]|\s-\s)\s*")
 # What a byline prints before the names ("By", "Von", "Autor:", "Text:").
 _BYLINE_PREFIX = re.compile(
     r"^(?:by|von|autor(?:in)?|autor\(in\)|autoren|text|texto|por|par|av|af|door|di|da|from|written by)"

@@ -93,7 +93,7 @@ def _names(value: Any, organizations: bool = False, nodes: dict[str, dict[str, A
         if isinstance(name, list):
             names.extend(_clean(n) for n in name)
         elif name:
-            names.extend(_clean(n) for n in re.split(r"\s*(?:,|;|\band\b)\s*", str(name)))
+            names.extend(_clean(n) for n in re.split(r"\s*(?:,|;|\band\b)\s*", _clean(name)))
     return [n for n in dict.fromkeys(names) if n]
 
 
