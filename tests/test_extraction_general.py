@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from newsclean.extraction import GENERIC, SiteRules, extract
+from newsclean.extraction import GENERIC, SiteRules, clean, extract
 
 STORY = [
     "The regional council voted on Tuesday to extend the night bus network to three outer districts.",
@@ -173,3 +173,31 @@ def test_the_pages_own_article_node_gives_the_date_not_a_related_one() -> None:
     assert article is not None
     assert article.published == "2024-12-27T10:30:00+03:00"  # its own time zone, as given
     assert article.title == "Night buses extended"
+
+
+# --- repeated paragraphs ----------------------------------------------------------------------
+
+
+def test_a_question_asked_again_later_in_an_interview_stays() -> None:
+    question = "What would you tell someone who is thinking about moving to the city?"
+    lines = [STORY[0], question, STORY[1], STORY[2], question, STORY[3], STORY[4]]
+    result = extract(_page(f"<article>{_paragraphs(lines)}</article>"), "https://x.example/a", GENERIC)
+    assert result.article is not None
+    assert result.article.text.split("\n\n") == lines
+
+
+def test_a_paragraph_printed_twice_in_a_row_and_a_lead_printed_again_go() -> None:
+    lines = [STORY[0], STORY[1], STORY[0], STORY[2], STORY[2], STORY[3], STORY[4]]
+    result = extract(_page(f"<article>{_paragraphs(lines)}</article>"), "https://x.example/a", GENERIC)
+    assert result.article is not None
+    assert result.article.text.split("\n\n") == STORY
+    assert ("repeated paragraph", STORY[0]) in result.removed
+
+
+def test_dedupe_drops_only_true_repeats() -> None:
+    question = "What would you tell someone who is thinking about moving to the city?"
+    removed: list[tuple[str, str]] = []
+    lines = [STORY[0], STORY[1], STORY[1], question, STORY[2], question, STORY[0], STORY[3]]
+    kept = clean.dedupe(lines, removed)
+    assert kept == [STORY[0], STORY[1], question, STORY[2], question, STORY[0], STORY[3]]
+    assert removed == [("repeated paragraph", STORY[1])]
