@@ -201,3 +201,24 @@ def test_dedupe_drops_only_true_repeats() -> None:
     kept = clean.dedupe(lines, removed)
     assert kept == [STORY[0], STORY[1], question, STORY[2], question, STORY[0], STORY[3]]
     assert removed == [("repeated paragraph", STORY[1])]
+
+
+# --- hidden content ---------------------------------------------------------------------------
+
+
+def test_article_streamed_into_a_hidden_container_is_kept() -> None:
+    menu = "<div hidden><ul><li>Home</li><li>World</li><li>Sport</li></ul></div>"
+    body = f"<main>{menu}<div hidden id='S:0'><article>{_paragraphs(STORY)}</article></div></main>"
+    article = extract(_page(body), "https://x.example/a", GENERIC).article
+    assert article is not None
+    assert article.text.split("\n\n") == STORY
+
+
+def test_paywalled_part_marked_hidden_is_kept_but_small_hidden_blocks_go() -> None:
+    note = "<p style='display: none'>Subscribe now to read the full story and support our newsroom today.</p>"
+    paywalled = f"<div class='paywall' hidden>{_paragraphs(STORY[1:])}</div>"
+    body = f"<article>{_paragraphs(STORY[:1])}{note}{paywalled}</article>"
+    result = extract(_page(body), "https://x.example/a", GENERIC)
+    assert result.article is not None
+    assert result.article.text.split("\n\n") == STORY
+    assert any(label == "invisible" and text.startswith("Subscribe now") for label, text in result.removed)

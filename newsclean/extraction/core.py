@@ -16,7 +16,7 @@ from readability import Document
 from newsclean import dates
 from newsclean.article import Article
 from newsclean.extraction import clean, fields, metadata, stopwords, xpaths
-from newsclean.extraction.html import decode, node_text, parse
+from newsclean.extraction.html import decode, node_text, parse, remove
 from newsclean.extraction.language import detect_language
 from newsclean.extraction.result import Extraction
 from newsclean.extraction.rules import GENERIC, SiteRules
@@ -44,6 +44,10 @@ FALLBACK_MIN_CHARS = 400
 FALLBACK_MIN_LINES = 2
 MAX_LINK_SHARE = 0.5
 _SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
+# An invisible element (hidden, aria-hidden, display:none, template, noscript) is removed unless it
+# holds more than HIDDEN_MAX_SHARE of the page's running text: pages that stream their content into a
+# hidden container, or hide the paywalled part, hide the article itself.
+HIDDEN_MAX_SHARE = 0.5
 # Tags whose text may hold a site's line field ("SOURCE: AFP") outside the body.
 _FIELD_LINE_TAGS = ("p", "div", "span", "li", "small", "footer", "em", "strong", "section", "aside")
 
@@ -126,10 +130,29 @@ def _lines(text: str) -> list[str]:
     return [line.removeprefix("- ") for line in lines if line and line != "-"]
 
 
-def _paragraph_chars(tree: HtmlElement) -> int:
-    """Characters in the page's paragraphs long enough to be running text."""
-    lengths = (len(node_text(p)) for p in tree.xpath(xpaths.PARAGRAPHS))
+def _paragraph_chars(tree: HtmlElement, xpath: str = xpaths.PARAGRAPHS) -> int:
+    """Characters in the paragraphs (under ``tree``) long enough to be running text."""
+    lengths = (len(node_text(p)) for p in tree.xpath(xpath))
     return sum(n for n in lengths if n >= MIN_PARAGRAPH_CHARS)
+
+
+def _prune_invisible(tree: HtmlElement, removed: list[clean.Removal]) -> None:
+    """Remove the elements no reader sees, except one that holds most of the page's running text."""
+    nodes = [n for n in tree.xpath(xpaths.INVISIBLE) if isinstance(n, HtmlElement)]
+    if not nodes:
+        return
+    total = _paragraph_chars(tree)
+    for node in nodes:
+        if node.getparent() is None:
+            continue
+        held = _paragraph_chars(node, ".//p") if total else 0
+        if held > HIDDEN_MAX_SHARE * total:
+            removed.append(("invisible, kept: it holds the page's running text", node_text(node)[:200]))
+            continue
+        text = node_text(node)
+        remove(node)
+        if text:
+            removed.append(("invisible", text))
 
 
 def _looks_short(lines: list[str], paragraph_chars: int, json_ld_body: str) -> bool:
@@ -165,7 +188,7 @@ def _extract(html: str, url: str | None, rules: SiteRules) -> Extraction:
     site = _site_fields(tree, rules)
 
     removed: list[clean.Removal] = []
-    clean.prune(tree, xpaths.INVISIBLE, "invisible", removed)
+    _prune_invisible(tree, removed)
     for xpath in rules.prune:
         clean.prune(tree, xpath, f"prune:{xpath}", removed)
     clean.keep_embedded_posts(tree, xpaths.EMBEDDED_POSTS)
