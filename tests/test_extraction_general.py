@@ -104,6 +104,20 @@ def test_title_loses_the_site_name_and_date_but_keeps_its_own_dashes() -> None:
         assert article.title == want
 
 
+def test_title_loses_a_section_suffix_that_the_h1_leaves_off() -> None:
+    og = '<meta property="og:title" content="„Unermüdlicher Einsatz“ - Die Neue Südtiroler Tageszeitung">'
+    body = f"<article><h1>„Unermüdlicher Einsatz“</h1>{_paragraphs(STORY)}</article>"
+    article = extract(_page(body, og), "https://www.example.it/a", GENERIC).article
+    assert article is not None
+    assert article.title == "„Unermüdlicher Einsatz“"
+    # A headline that merely starts like the h1 keeps its own words.
+    og = '<meta property="og:title" content="Night buses: the council votes - and the districts win">'
+    body = f"<article><h1>Night buses</h1>{_paragraphs(STORY)}</article>"
+    article = extract(_page(body, og), "https://www.example.it/a", GENERIC).article
+    assert article is not None
+    assert article.title == "Night buses: the council votes - and the districts win"
+
+
 # --- authors ----------------------------------------------------------------------------------
 
 

@@ -224,7 +224,8 @@ def _extract(html: str, url: str | None, rules: SiteRules) -> Extraction:
     lines = clean.drop_lines(lines, [re.compile(re.escape(u) + "/?") for u in own_urls], "own URL", removed)
 
     site_keys = fields.site_keys(metadata.site_names(tree), url)
-    title = site.get("title") or fields.clean_title(meta.title or _clean_attr(doc, "title"), site_keys)
+    h1 = [node_text(h) for h in tree.iter("h1")][:1]
+    title = site.get("title") or fields.clean_title(meta.title or _clean_attr(doc, "title"), site_keys, h1)
     subtitle = site.get("subtitle") or meta.subtitle
     headings = [title, subtitle, meta.title, _clean_attr(doc, "title"), *metadata.title_parts(tree)]
     # Not the description: it is often the lead paragraph itself (measured: F1 -0.001, recall -0.005).

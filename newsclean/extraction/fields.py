@@ -94,8 +94,18 @@ def strip_site_name(title: str, keys: set[str]) -> str:
     return out.strip()
 
 
-def clean_title(title: str, keys: set[str]) -> str:
-    return strip_site_name(unescape(title), keys) if title else ""
+def clean_title(title: str, keys: set[str], others: Iterable[str] = ()) -> str:
+    """``title`` unescaped, without the site's name, and without a trailing segment that the page's
+    other title sources (its ``<h1>``) leave off: ``„Einsatz“ - Die Neue Zeitung`` beside an h1
+    ``„Einsatz“`` is the headline ``„Einsatz“``."""
+    if not title:
+        return ""
+    title = strip_site_name(unescape(title), keys)
+    for other in others:
+        other = unescape(other)
+        if len(other) >= 8 and title.startswith(other) and _TITLE_SEPARATOR.match(title[len(other) :]):
+            return other
+    return title
 
 
 def _split_byline(value: str) -> list[str]:
