@@ -16,6 +16,7 @@ from readability import Document
 from newsclean import dates
 from newsclean.article import Article
 from newsclean.extraction import clean, fields, metadata, stopwords, xpaths
+from newsclean.extraction.clean import HEADING_LINES
 from newsclean.extraction.html import decode, node_text, parse, remove
 from newsclean.extraction.language import detect_language
 from newsclean.extraction.result import Extraction
@@ -48,6 +49,14 @@ _SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
 # holds more than HIDDEN_MAX_SHARE of the page's running text: pages that stream their content into a
 # hidden container, or hide the paywalled part, hide the article itself.
 HIDDEN_MAX_SHARE = 0.5
+# A lead: a block after the headline whose class names it so, of running text.
+_LEAD_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:lead|intro|teaser|preamble|standfirst|summary|excerpt|abstract|synopsis|dek|strapline)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+LEAD_MIN_CHARS = 40
+LEAD_MAX_CHARS = 700
+_NOT_LEAD_ANCESTORS = frozenset({"nav", "aside", "footer", "figure", "a", "li", "figcaption", "form", "header"})
 # Tags whose text may hold a site's line field ("SOURCE: AFP") outside the body.
 _FIELD_LINE_TAGS = ("p", "div", "span", "li", "small", "footer", "em", "strong", "section", "aside")
 
@@ -186,6 +195,7 @@ def _extract(html: str, url: str | None, rules: SiteRules) -> Extraction:
     ):
         return Extraction(None, f"page declares itself {sorted(meta.page_types)}, not an article")
     site = _site_fields(tree, rules)
+    dek = _dek(tree) if rules.body else ""  # read before the site's prune rules take the header away
 
     removed: list[clean.Removal] = []
     _prune_invisible(tree, removed)
@@ -219,6 +229,10 @@ def _extract(html: str, url: str | None, rules: SiteRules) -> Extraction:
                 site.setdefault(name, [value] if name in LIST_FIELDS else value)
     lines = clean.drop_lines(lines, rules.drop_line_patterns, "drop_lines", removed)
     lines = clean.drop_related(lines, removed)
+    if body_missed:
+        # The site's prune rules were written for the layout that changed too: widgets they would have
+        # removed may be in the text, and another article's headline is never this one's text.
+        lines = _drop_link_cards(tree, lines, removed)
     lines = clean.drop_lines(lines, clean.BOILERPLATE_LINES, "boilerplate", removed)
     own_urls = {u.rstrip("/") for u in (url, meta.canonical_url) if u}
     lines = clean.drop_lines(lines, [re.compile(re.escape(u) + "/?") for u in own_urls], "own URL", removed)
@@ -226,13 +240,21 @@ def _extract(html: str, url: str | None, rules: SiteRules) -> Extraction:
     site_keys = fields.site_keys(metadata.site_names(tree), url)
     h1 = [node_text(h) for h in tree.iter("h1")][:1]
     title = site.get("title") or fields.clean_title(meta.title or _clean_attr(doc, "title"), site_keys, h1)
-    subtitle = site.get("subtitle") or meta.subtitle
+    # A site's subtitle field is written for the layout its body rule was: when that missed, the
+    # standfirst under the headline is looked for the generic way (and not repeated in the text).
+    subtitle = site.get("subtitle") or meta.subtitle or (dek if body_missed else "")
     headings = [title, subtitle, meta.title, _clean_attr(doc, "title"), *metadata.title_parts(tree)]
     # Not the description: it is often the lead paragraph itself (measured: F1 -0.001, recall -0.005).
     lines = clean.drop_headings(lines, headings, removed)
     lines = clean.dedupe(lines, removed)
     if body_missed:
         method += "+body_missed"
+        # The generic path keeps the block it takes for the content; a lead printed before it (which
+        # the site's body rule named as a part of its own) is looked for after the headline.
+        lead = _lead(tree, lines[0]) if len(rules.body) > 1 and lines else ""
+        if lead and not any(clean._words(lead) in clean._words(line) for line in lines[:HEADING_LINES]):
+            lines.insert(0, lead)
+            method += "+lead"
         if why := _not_an_article(tree, lines):
             return Extraction(None, f"no article body (the site rules' body XPaths match nothing; {why})", removed)
     if not lines:
@@ -273,6 +295,63 @@ def _extract(html: str, url: str | None, rules: SiteRules) -> Extraction:
         method=method,
     )
     return Extraction(article.finish(), "", removed)
+
+
+_DEK_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:summary|subtitle|sub-title|standfirst|dek|strapline|subheadline|subhead)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+
+
+def _drop_link_cards(tree: HtmlElement, lines: list[str], removed: list[clean.Removal]) -> list[str]:
+    """``lines`` without the titles of link cards: a line that is the whole text of a link and does not
+    end like a sentence (another article's headline printed in the body)."""
+    cards = {"".join(node_text(a).split()) for a in tree.iter("a") if len(node_text(a)) >= 20}
+    kept = []
+    for line in lines:
+        if not _SENTENCE_END.search(line) and "".join(line.split()) in cards:
+            removed.append(("link card", line))
+        else:
+            kept.append(line)
+    return kept
+
+
+def _dek(tree: HtmlElement) -> str:
+    """The standfirst printed under the page's h1: an h2 or p right after it, or a block its class
+    names so, in the h1's own header."""
+    h1 = next(tree.iter("h1"), None)
+    if h1 is None:
+        return ""
+    following = h1.getnext()
+    candidates = [following] if following is not None and following.tag in {"h2", "p"} else []
+    header = next((a for a in h1.iterancestors() if a.tag == "header"), None)
+    if header is not None:
+        candidates += [n for n in header.iter("h2", "p", "div") if _DEK_CLASS.search(n.get("class") or "")]
+    for node in candidates:
+        text = node_text(node)
+        if LEAD_MIN_CHARS <= len(text) <= LEAD_MAX_CHARS:
+            return text
+    return ""
+
+
+def _lead(tree: HtmlElement, first_line: str) -> str:
+    """The text of the first lead block between the page's h1 and ``first_line`` (outside the page
+    header), or ""."""
+    h1 = next(tree.iter("h1"), None)
+    if h1 is None:
+        return ""
+    after = False
+    for node in tree.iter("div", "p", "section", "h2", "span", "h1"):
+        if node is h1:
+            after = True
+        elif node.tag == "p" and node_text(node) == first_line:
+            return ""
+        elif after and _LEAD_CLASS.search(node.get("class") or "") and len(node.xpath(".//p")) <= 2:
+            text = node_text(node)
+            sized = LEAD_MIN_CHARS <= len(text) <= LEAD_MAX_CHARS and bool(_SENTENCE_END.search(text))
+            if sized and not {a.tag for a in node.iterancestors()} & _NOT_LEAD_ANCESTORS:
+                return text
+    return ""
 
 
 def _page_line_field(tree: HtmlElement, pattern: re.Pattern[str]) -> str:
