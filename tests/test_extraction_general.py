@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from newsclean.extraction import GENERIC, SiteRules, clean, extract
+import lxml.html
+
+from newsclean.extraction import GENERIC, SiteRules, clean, core, extract
 
 STORY = [
     "The regional council voted on Tuesday to extend the night bus network to three outer districts.",
@@ -236,3 +238,25 @@ def test_paywalled_part_marked_hidden_is_kept_but_small_hidden_blocks_go() -> No
     assert result.article is not None
     assert result.article.text.split("\n\n") == STORY
     assert any(label == "invisible" and text.startswith("Subscribe now") for label, text in result.removed)
+
+
+# --- link cards -------------------------------------------------------------------------------
+
+
+def test_a_run_of_other_articles_headlines_goes_but_a_single_linked_line_stays() -> None:
+    cards = [
+        "Post Malone and Ariana Grande lead the award nominations",
+        "Jonas Brothers added to the award show's performance lineup",
+        "Fifteen fun facts about this year's award nominations",
+    ]
+    single = "Read the full night bus timetable for the districts"
+    links = "".join(f"<a href='/2024/story-{i}'>{c}</a>" for i, c in enumerate([single, *cards]))
+    tree = lxml.html.document_fromstring(f"<html><body>{links}</body></html>")
+    lines = [STORY[0], single, STORY[1], *cards, STORY[2]]
+    removed: list[tuple[str, str]] = []
+    assert core._drop_link_cards(tree, lines, removed, core.CARD_RUN) == [STORY[0], single, STORY[1], STORY[2]]
+    assert [text for _, text in removed] == cards
+    # Two in a row are not yet a teaser list; after a body rule missed, one is enough.
+    two = [*lines[:5], STORY[2]]
+    assert core._drop_link_cards(tree, two, [], core.CARD_RUN) == two
+    assert core._drop_link_cards(tree, [STORY[0], single], [], 1) == [STORY[0]]

@@ -58,6 +58,7 @@ _LEAD_CLASS = re.compile(
 LEAD_MIN_CHARS = 40
 LEAD_MAX_CHARS = 700
 _NOT_LEAD_ANCESTORS = frozenset({"nav", "aside", "footer", "figure", "a", "li", "figcaption", "form", "header"})
+CARD_RUN = 3
 # Tags whose text may hold a site's line field ("SOURCE: AFP") outside the body.
 _FIELD_LINE_TAGS = ("p", "div", "span", "li", "small", "footer", "em", "strong", "section", "aside")
 
@@ -240,10 +241,10 @@ def _extract(html: str, url: str | None, rules: SiteRules) -> Extraction:
                 site.setdefault(name, [value] if name in LIST_FIELDS else value)
     lines = clean.drop_lines(lines, rules.drop_line_patterns, "drop_lines", removed)
     lines = clean.drop_related(lines, removed)
-    if body_missed:
-        # The site's prune rules were written for the layout that changed too: widgets they would have
-        # removed may be in the text, and another article's headline is never this one's text.
-        lines = _drop_link_cards(tree, lines, removed)
+    # Other articles' headlines printed in the body as links: a run of CARD_RUN of them is a teaser
+    # list whatever its markup; after a body rule missed, one is enough (the site's prune rules were
+    # written for the layout that changed too).
+    lines = _drop_link_cards(tree, lines, removed, 1 if body_missed else CARD_RUN)
     lines = clean.drop_lines(lines, clean.BOILERPLATE_LINES, "boilerplate", removed)
     own_urls = {u.rstrip("/") for u in (url, meta.canonical_url) if u}
     lines = clean.drop_lines(lines, [re.compile(re.escape(u) + "/?") for u in own_urls], "own URL", removed)
@@ -314,13 +315,23 @@ _DEK_CLASS = re.compile(
 )
 
 
-def _drop_link_cards(tree: HtmlElement, lines: list[str], removed: list[clean.Removal]) -> list[str]:
-    """``lines`` without the titles of link cards: a line that is the whole text of a link and does not
-    end like a sentence (another article's headline printed in the body)."""
+def _drop_link_cards(tree: HtmlElement, lines: list[str], removed: list[clean.Removal], run: int = 1) -> list[str]:
+    """``lines`` without the titles of link cards: lines that are the whole text of a link and do not
+    end like a sentence (other articles' headlines printed in the body), in runs of ``run`` or more."""
     cards = {"".join(node_text(a).split()) for a in tree.iter("a") if len(node_text(a)) >= 20}
+    hits = [not _SENTENCE_END.search(line) and "".join(line.split()) in cards for line in lines]
+    drop = [False] * len(lines)
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and hits[j]:
+            j += 1
+        if j - i >= run:
+            drop[i:j] = [True] * (j - i)
+        i = max(j, i + 1)
     kept = []
-    for line in lines:
-        if not _SENTENCE_END.search(line) and "".join(line.split()) in cards:
+    for line, gone in zip(lines, drop, strict=True):
+        if gone:
             removed.append(("link card", line))
         else:
             kept.append(line)
