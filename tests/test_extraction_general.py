@@ -6,7 +6,8 @@ import json
 
 import lxml.html
 
-from newsclean.extraction import GENERIC, SiteRules, clean, core, extract
+from newsclean.extraction import clean, core, extract
+from newsclean.sites import GENERIC, Site
 
 STORY = [
     "The regional council voted on Tuesday to extend the night bus network to three outer districts.",
@@ -15,7 +16,7 @@ STORY = [
     "The transport authority will publish the timetables in February, a spokeswoman told reporters.",
     "Drivers' unions welcomed the decision but asked for more staff before the service begins.",
 ]
-RULES = SiteRules(
+RULES = Site(
     name="example",
     domains=("example.org",),
     body=("//div[@class='story-body']",),
