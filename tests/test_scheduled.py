@@ -188,7 +188,7 @@ def test_robots_txt_is_obeyed(mirror: str, tmp_path: Path, run_env: dict[str, st
     urls = "https://www.themoscowtimes.com/search/?q=kursk,https://www.themoscowtimes.com/news?utm_source=x"
     _crawl("article", mirror, db, run_env, "-a", f"urls={urls}")
     run = latest_run(db)
-    assert json.loads(run["errors"]) == {"ignored": 2}
+    assert json.loads(run["errors"]) == {"robots": 2}
     assert run["pages_fetched"] == 1  # robots.txt alone
 
 

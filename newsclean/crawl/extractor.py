@@ -57,8 +57,7 @@ class Extractor:
         ``site`` (by default, of the site ``url`` belongs to); may raise
         :class:`~newsclean.crawl.pool.WorkerError`."""
         if self.pool is None:
-            from newsclean.extraction.core import extract  # inline: this process loads the extractors
-            from newsclean.registry import site_named
+            from newsclean.crawl.worker import extract_page  # inline: this process loads the extractors
 
-            return extract(html, url, site_named(site) if site else None, encoding=encoding)
+            return extract_page(html, url, site, encoding)
         return await self.pool.extract(html, url, site, encoding=encoding)
