@@ -14,12 +14,15 @@ Plain functions on text; nothing here imports Scrapy or the extraction code.
 
 from __future__ import annotations
 
+import logging
 import re
 
 import lxml.html
 from lxml.etree import ParserError
 
 from newsclean.article import Article
+
+logger = logging.getLogger(__name__)
 
 SOFT_404 = "soft_404"
 LISTING = "listing"
@@ -62,7 +65,15 @@ links: the check parses the page, which an ordinary article does not need."""
 
 def page_kind(html: str, article: Article) -> str | None:
     """``"soft_404"`` or ``"listing"`` when ``article``, extracted from ``html``, is not an article;
-    None when it is (or cannot be judged)."""
+    None when it is, or cannot be judged. Never raises: a page is never lost to this check."""
+    try:
+        return _kind(html, article)
+    except Exception:  # fail open: keep the article
+        logger.exception("page kind check failed")
+        return None
+
+
+def _kind(html: str, article: Article) -> str | None:
     if _soft_404(html, article):
         return SOFT_404
     if not html or len(html) > MAX_CHARS or not _headline_like(article):

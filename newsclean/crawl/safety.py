@@ -160,6 +160,8 @@ def failure_kind(failure: Failure) -> str:
         if "offsite" in message:
             return OFFSITE
         return "ignored"
-    if isinstance(exc, DownloadCancelledError) and "max size" in message:
+    if isinstance(exc, DownloadCancelledError):
+        # Scrapy cancels a download only when its body passes DOWNLOAD_MAXSIZE (announced by
+        # Content-Length, or counted while it streams in).
         return TOO_LARGE
     return type(exc).__name__

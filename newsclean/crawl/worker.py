@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 def extract_page(html: str | bytes, url: str | None, site: str | None, encoding: str | None) -> Extraction:
     """A fetched page's extraction, as the crawl stores it: the article, unless the page turns out to
-    be a section front or a soft 404 (:mod:`newsclean.pagekind`), which gives no article and that reason."""
+    be a section front or a soft 404 (:mod:`newsclean.pagekind`), which gives no article and that
+    reason. (The inline path of :class:`~newsclean.crawl.extractor.Extractor` does the same.)"""
     from newsclean.extraction.core import extract
     from newsclean.extraction.html import decode
     from newsclean.extraction.result import Extraction
@@ -30,14 +31,8 @@ def extract_page(html: str | bytes, url: str | None, site: str | None, encoding:
     from newsclean.registry import site_named
 
     result = extract(html, url, site_named(site) if site else None, encoding=encoding)
-    if result.article is not None:
-        try:
-            kind = page_kind(decode(html, encoding), result.article)
-        except Exception:  # the judgement must never lose a page: fail open, keep the article
-            logging.getLogger(__name__).exception("page kind check failed for %s", url)
-            kind = None
-        if kind is not None:
-            return Extraction(None, kind)
+    if result.article is not None and (kind := page_kind(decode(html, encoding), result.article)):
+        return Extraction(None, kind)
     return result
 
 
