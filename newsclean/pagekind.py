@@ -30,7 +30,7 @@ LISTING = "listing"
 # An error page says so in its title or headline; anchored on words about a missing page, so that
 # an article about, say, errors does not match.
 _NOT_FOUND = re.compile(
-    r"^\W*404\b|\berror\s*404\b|\b404\s*(?:error|[-:|\u2013\u2014]\s*(?:page|not))"
+    r"^\W*404\s*(?:$|[-:|!.\u2013\u2014])|\berror\s*404\b|\b404\s*(?:error|[-:|\u2013\u2014]\s*(?:page|not))"
     r"|\b(?:page|article|content|story|file|resource|url)s?\s+(?:was\s+|is\s+|could\s+)?not\s+(?:be\s+)?found\b"
     r"|\bnot\s+found\s*$"
     r"|\b(?:couldn.?t|could\s+not|can.?t|cannot|unable\s+to)\s+(?:find|locate)\s+(?:that|this|the|your)\s+(?:page|article|story|content)"

@@ -424,9 +424,12 @@ def build_cases(base: str, other: str, canary: Path) -> list[Case]:
     return c
 
 
-def feed_xml(cases: list[Case]) -> bytes:
+def feed_xml(cases: list[Case], stored_only: bool = False) -> bytes:
+    """The RSS feed linking to every case (``stored_only``: to the cases that store an article)."""
     items = "".join(
-        f"<item><title>{escape(c.name)}</title><link>{escape(c.link)}</link></item>" for c in cases if c.link != "-"
+        f"<item><title>{escape(c.name)}</title><link>{escape(c.link)}</link></item>"
+        for c in cases
+        if c.link != "-" and (c.expect == "stored" or not stored_only)
     )
     return (
         "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>Faults</title>"
@@ -448,7 +451,13 @@ class FaultWeb:
 
     @property
     def feed(self) -> str:
+        """The feed linking to every case."""
         return f"{self.base}/feed.xml"
+
+    @property
+    def plain_feed(self) -> str:
+        """The feed linking only to the cases that give an article (a crawl without the hostile ones)."""
+        return f"{self.base}/feed-plain.xml"
 
     def case(self, name: str) -> Case:
         return next(c for c in self.cases if c.name == name)
@@ -472,8 +481,9 @@ def fault_web(folder: Path) -> Iterator[FaultWeb]:
             assert web is not None
             with lock:
                 web.requests.append((time.monotonic(), self.path))
-            if self.path == "/feed.xml":
-                _send(self, 200, feed_xml(web.cases), {"Content-Type": "application/rss+xml"})
+            if self.path in ("/feed.xml", "/feed-plain.xml"):
+                body = feed_xml(web.cases, stored_only=self.path == "/feed-plain.xml")
+                _send(self, 200, body, {"Content-Type": "application/rss+xml"})
                 return
             if self.path == "/robots.txt":
                 _send(self, 200, b"User-agent: *\nDisallow: /private/\n", {"Content-Type": "text/plain"})
