@@ -56,9 +56,8 @@ def main(argv: list[str] | None = None) -> int:
             base_peak, base_own, base_s, _ = crawl(web.plain_feed, Path(tmp) / f"plain-{i}.sqlite")
             peak, own, seconds, status = crawl(web.feed, Path(tmp) / f"faults-{i}.sqlite")
             worst = max(worst, own)
-            print(
-                f"baseline (articles only): peak RSS {base_peak:.0f} MB (crawl process {base_own:.0f} MB), {base_s:.1f} s"
-            )
+            own_mb = f"crawl process {base_own:.0f} MB"
+            print(f"baseline (articles only): peak RSS {base_peak:.0f} MB ({own_mb}), {base_s:.1f} s")
             print(f"fault crawl ({len(web.cases)} cases): peak RSS {peak:.0f} MB (crawl process {own:.0f} MB), "
                   f"{seconds:.1f} s, exit {status}")  # fmt: skip
             print(f"ratio {peak / base_peak:.2f}")
