@@ -6,8 +6,9 @@ tells them apart by what they are, on any site: no site's words, no URL patterns
   not found (``404``, ``page not found``, ``couldn't find that page``, ``no longer available``...),
   and the text is short, as error pages are.
 - **Listing** (a section front, a tag page, a page of navigation): most of the extracted text is
-  link text, each line the whole text of a link (headlines), or the page repeats one teaser
-  structure (the same link-holding element many times over) and half the text is such links.
+  link text (each line a link's text, part of a card-wide link's, or mostly a link's label), or the
+  page repeats one teaser structure (the same link-holding element many times over) and 40% of the
+  text is such links. Only texts made mostly of headline-like lines are checked.
 
 Plain functions on text; nothing here imports Scrapy or the extraction code.
 """
@@ -104,17 +105,35 @@ def _soft_404(html: str, article: Article) -> bool:
     return any(_NOT_FOUND.search(" ".join(t.split())) for t in titles if t)
 
 
+def _link_texts(tree: lxml.html.HtmlElement) -> dict[str, list[lxml.html.HtmlElement]]:
+    """Each link's text, and its ``aria-label`` or ``title`` (a card-wide link often has no text of its
+    own, its headline beside it), normalised: the links that carry it."""
+    texts: dict[str, list[lxml.html.HtmlElement]] = {}
+    for a in tree.iter("a"):
+        for text in (a.text_content(), a.get("aria-label") or "", a.get("title") or ""):
+            text = _norm(text)
+            if text:
+                texts.setdefault(text, []).append(a)
+    return texts
+
+
+def _linked(line: str, exact: dict[str, list[lxml.html.HtmlElement]], blob: str, labels: list[str]) -> bool:
+    """True when ``line`` is link text: a link's whole text, part of one (a card-wide link holding the
+    headline and teaser), or mostly one long link label (a kicker glued to the headline)."""
+    if line in exact or line in blob:
+        return True
+    return any(len(label) >= 0.6 * len(line) and label in line for label in labels)
+
+
 def _listing(tree: lxml.html.HtmlElement, article: Article) -> bool:
     lines = [_norm(p) for p in article.text.split("\n") if p.strip()]
     words = sum(len(line.split()) for line in lines)
     if not words:
         return False
-    anchors: dict[str, list[lxml.html.HtmlElement]] = {}
-    for a in tree.iter("a"):
-        text = _norm(a.text_content())
-        if len(text.split()) >= 2:
-            anchors.setdefault(text, []).append(a)
-    linked = [line for line in lines if line in anchors]
+    anchors = _link_texts(tree)
+    blob = "\x00".join(anchors)  # a line holds no NUL, so it never matches across two links
+    labels = [text for text in anchors if len(text.split()) >= 4]
+    linked = [line for line in lines if _linked(line, anchors, blob, labels)]
     linked_words = sum(len(line.split()) for line in linked)
     if linked_words / words > LINK_SHARE:
         return True
@@ -123,7 +142,7 @@ def _listing(tree: lxml.html.HtmlElement, article: Article) -> bool:
     # Repeated teaser structure: the links of those lines sit in siblings of one shape (cards).
     shapes: dict[tuple[object, str, str], int] = {}
     for line in linked:
-        for a in anchors[line]:
+        for a in anchors.get(line, ()):
             card = a.getparent()
             while card is not None and card.getparent() is not None and len(card.getparent()) < 2:
                 card = card.getparent()

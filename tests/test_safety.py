@@ -103,3 +103,16 @@ def test_news_titles_are_not_error_titles(title: str) -> None:
 
     article = Article(url="https://x.example/a", title=title, text="The council met on Tuesday. " * 10)
     assert page_kind(f"<html><head><title>{title}</title></head><body><p>x</p></body></html>", article) is None
+
+
+def test_the_sites_listing_and_404_pages_are_turned_away_without_their_rules() -> None:
+    # The shipped section fronts and error pages, at a URL no site's rules cover: the generic path
+    # alone finds "articles" in them (menus and headlines, an apology); the page kind check does not.
+    pages = [f for f in load_fixtures() if f.kind in ("listing", "http_error")]
+    assert len(pages) >= 5
+    for fixture in pages:
+        url = "https://unknown.example/" + fixture.url.split("/", 3)[3]
+        result = extract_page(fixture.body(), url, None, None)
+        if extract(fixture.body(), url).article is not None:
+            assert result.article is None, fixture.url
+            assert result.reason == ("listing" if fixture.kind == "listing" else "soft_404"), fixture.url
