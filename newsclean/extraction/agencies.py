@@ -6,7 +6,7 @@ Signals, each recorded in the article's ``source_evidence`` as ``signal:name``:
 - ``byline``: a byline that is an agency (``AFP``, ``TRT World & Agencies``);
 - ``json_ld``: a JSON-LD ``author``, ``creator`` or ``sourceOrganization`` of type Organization that
   names a known agency;
-- ``dateline``: ``MOSCOW (Reuters) -``, ``(AP) —``, ``KYIV, Dec 27 (AFP) –`` opening the text;
+- ``dateline``: ``MOSCOW (Reuters) -``, ``(AP) —``, ``KYIV, Dec 27 (AFP) -`` opening the text;
 - ``credit``: a Reuters credit line, ``(Reporting by ...; Editing by ...)``;
 - ``copyright``: a notice naming an agency, ``© dpa-infocom``, ``Copyright 2024 The Associated Press``;
 - ``trailer``: the text's end naming the agency, ``... said. — AFP`` or a last line ``AFP``;
