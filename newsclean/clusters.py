@@ -113,8 +113,7 @@ def _moment(published: str, fetched_at: str) -> datetime:
 def _new_id(conn: Any, url: str, content_hash: str) -> str:
     for seed in (url, f"{url} {content_hash}"):
         candidate = "c" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:16]
-        taken = conn.execute("SELECT 1 FROM articles WHERE cluster = ? AND canonical_url != ? LIMIT 1", (candidate, url))
-        if taken.fetchone() is None:
+        if _alone(conn, candidate, url):
             return candidate
     return "c" + hashlib.sha256(f"{url} {content_hash} {datetime.now(UTC)}".encode()).hexdigest()[:16]
 

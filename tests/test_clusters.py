@@ -71,9 +71,11 @@ def test_a_wire_copy_on_two_sites_shares_a_cluster_whose_original_came_first(
         with closing(store.connect(db)) as conn:
             store.save_article(conn, _article(name))
     with closing(store.connect(db)) as conn:
-        tmt, guardian = _row(conn, _article(TMT_WHEAT)["canonical_url"]), _row(conn, _article(GUARDIAN_WHEAT)["canonical_url"])
+        tmt = _row(conn, _article(TMT_WHEAT)["canonical_url"])
+        guardian = _row(conn, _article(GUARDIAN_WHEAT)["canonical_url"])
         assert tmt["site"] != guardian["site"]
-        assert tmt["cluster"] and tmt["cluster"] == guardian["cluster"]
+        assert tmt["cluster"]
+        assert tmt["cluster"] == guardian["cluster"]
         # The Moscow Times published at 06:30 UTC, the Guardian at 11:48 UTC.
         assert _cluster(conn, tmt["cluster"]) == (tmt["canonical_url"], 2)
 
