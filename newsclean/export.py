@@ -9,6 +9,7 @@ file (and an older export at the same path untouched).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -221,6 +222,13 @@ class ParquetArticleWriter:
         self.flush()
         self.writer.close()
 
+    def abort(self) -> None:
+        """Stop without writing what is pending (the file is being thrown away)."""
+        self.columns = {name: [] for name in self.names}
+        self.pending = 0
+        with contextlib.suppress(Exception):
+            self.writer.close()
+
 
 class CsvArticleWriter:
     """Export records as CSV: a header of field names, lists as JSON arrays, moments ISO 8601 UTC."""
@@ -245,6 +253,9 @@ class CsvArticleWriter:
     def close(self) -> None:
         pass
 
+    def abort(self) -> None:
+        pass
+
 
 class JsonLinesArticleWriter:
     """Export records as JSON Lines: one object per article, lists as arrays, moments ISO 8601 UTC or null."""
@@ -262,6 +273,9 @@ class JsonLinesArticleWriter:
         self.rows += 1
 
     def close(self) -> None:
+        pass
+
+    def abort(self) -> None:
         pass
 
 
@@ -317,10 +331,14 @@ def write(
             writer = CsvArticleWriter(handle)
         else:
             writer = JsonLinesArticleWriter(handle)
-        for row in rows:
-            writer.write(row)
-            if progress is not None and writer.rows % 10_000 == 0:
-                progress(writer.rows)
+        try:
+            for row in rows:
+                writer.write(row)
+                if progress is not None and writer.rows % 10_000 == 0:
+                    progress(writer.rows)
+        except BaseException:
+            writer.abort()
+            raise
         writer.close()
         count = writer.rows
     if fmt != "parquet":
