@@ -230,4 +230,3 @@ def _credit(conn: Any, member: Mapping[str, Any], agency: str) -> None:
         "UPDATE articles SET source = ?, source_evidence = ? WHERE canonical_url = ?",
         (agency, json.dumps(evidence, ensure_ascii=False), member["canonical_url"]),
     )
-

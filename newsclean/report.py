@@ -26,9 +26,11 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bott
 h3{font-size:14px;margin:12px 0 4px;color:#444}.meta{color:#666;font-size:12px}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(360px,1fr));gap:12px}
 .card{border:1px solid #e3e3e3;border-radius:6px;padding:8px 10px}
-table{border-collapse:collapse;width:100%;font-size:13px}td,th{text-align:left;padding:3px 6px;border-bottom:1px solid #eee;
-vertical-align:top}th{color:#555;font-weight:600}td.n{text-align:right;font-variant-numeric:tabular-nums}
-.ok{color:#2a7d2a}.alarm{color:#b00020;font-weight:600}.legend span{display:inline-block;margin-right:10px;font-size:12px}
+table{border-collapse:collapse;width:100%;font-size:13px}
+td,th{text-align:left;padding:3px 6px;border-bottom:1px solid #eee;vertical-align:top}
+th{color:#555;font-weight:600}td.n{text-align:right;font-variant-numeric:tabular-nums}
+.ok{color:#2a7d2a}.alarm{color:#b00020;font-weight:600}
+.legend span{display:inline-block;margin-right:10px;font-size:12px}
 .legend i{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:-1px}
 svg{display:block;width:100%;height:auto}svg text{font:11px system-ui,sans-serif;fill:#555}
 a{color:#0645ad;text-decoration:none}a:hover{text-decoration:underline}
@@ -98,9 +100,7 @@ def line_chart(
     left, right, top, bottom = 44, 10, 12, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [[float(fn(r)) for r in runs] for _, fn in series]
-    peak = max([v for vs in values for v in vs] + [1.0 if percent else 1.0])
-    if percent:
-        peak = max(peak, 0.1)
+    peak = max([v for vs in values for v in vs] + [0.1 if percent else 1.0])
     xs = _x_positions(len(runs), left, plot_w)
 
     def y(v: float) -> float:
@@ -114,7 +114,9 @@ def line_chart(
     for frac in (0, 0.5, 1):
         value = peak * frac
         label = f"{value:.0%}" if percent else f"{value:,.0f}"
-        parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="#e5e5e5"/>')
+        parts.append(
+            f'<line x1="{left}" x2="{left + plot_w}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="#e5e5e5"/>'
+        )
         parts.append(f'<text x="{left - 4}" y="{y(value) + 4:.1f}" text-anchor="end">{label}</text>')
     if runs:
         for i in sorted({0, len(runs) - 1}):
@@ -181,10 +183,13 @@ def stacked_bars(title: str, runs: list[dict[str, Any]], width: int = 520, heigh
                 f'<text x="{left + plot_w}" y="{height - 10}" text-anchor="end">{_axis_label(runs[-1]["when"])}</text>'
             )
     parts.append("</svg>")
-    legend = "".join(
-        f'<span><i style="background:{PALETTE[k % len(PALETTE)]}"></i>{escape(reason)}</span>'
-        for k, reason in enumerate(reasons)
-    ) or "<span>nothing dropped</span>"
+    legend = (
+        "".join(
+            f'<span><i style="background:{PALETTE[k % len(PALETTE)]}"></i>{escape(reason)}</span>'
+            for k, reason in enumerate(reasons)
+        )
+        or "<span>nothing dropped</span>"
+    )
     return f'<h3>{escape(title)}</h3><div class="legend">{legend}</div>' + "".join(parts)
 
 
@@ -215,7 +220,9 @@ def _site_section(conn: Any, site: str, runs: list[dict[str, Any]]) -> str:
             )
             + "</div>"
         )
-        out.append('<div class="card">' + stacked_bars("Article pages dropped or turned away, by reason", runs) + "</div>")
+        out.append(
+            '<div class="card">' + stacked_bars("Article pages dropped or turned away, by reason", runs) + "</div>"
+        )
         out.append(
             '<div class="card">'
             + line_chart("Average text length (words)", runs, [("words per article", lambda r: r["avg_words"])])
@@ -235,14 +242,15 @@ def _site_section(conn: Any, site: str, runs: list[dict[str, Any]]) -> str:
         reasons = sorted({**last["dropped"], **{f"error: {k}": v for k, v in last["errors"].items()}}.items())
         if reasons:
             rows = "".join(f'<tr><td>{escape(k)}</td><td class="n">{v}</td></tr>' for k, v in reasons)
-            out.append(f"<h3>Last run: dropped, turned away, errors</h3><table><tr><th>why</th><th>pages</th></tr>{rows}</table>")
+            header = "<h3>Last run: dropped, turned away, errors</h3><table><tr><th>why</th><th>pages</th></tr>"
+            out.append(f"{header}{rows}</table>")
     articles = _latest(conn, site)
     if articles:
         sizes = _cluster_sizes(conn, [a["cluster"] for a in articles if a.get("cluster")])
         rows = "".join(
             f"<tr><td>{escape((a['published'] or '')[:16])}</td><td>{_safe_link(a['url'], a['title'])}</td>"
-            f"<td>{escape(a['source'] or '')}</td><td class=\"n\">{a['word_count']}</td>"
-            f"<td class=\"n\">{sizes.get(a.get('cluster') or '', 1)}</td></tr>"
+            f'<td>{escape(a["source"] or "")}</td><td class="n">{a["word_count"]}</td>'
+            f'<td class="n">{sizes.get(a.get("cluster") or "", 1)}</td></tr>'
             for a in articles
         )
         out.append(
@@ -266,7 +274,7 @@ def build(conn: Any, generated: str | None = None) -> str:
         else '<li class="ok">no alarm in any site\'s last run</li>'
     )
     body = [
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width,initial-scale=1">',
         "<title>newsclean: site health</title>",
         f"<style>{CSS}</style></head><body>",
@@ -274,7 +282,7 @@ def build(conn: Any, generated: str | None = None) -> str:
         f'<p class="meta">Generated {escape(generated or now_iso())}; {total:,} articles stored; '
         f"{len(sites)} sites.</p>",
         f"<h2>Last runs' alarms</h2><ul>{alarm_text}</ul>",
-        "<h2>Sites</h2><table><tr><th>site</th><th class=\"n\">articles, last run</th>"
+        '<h2>Sites</h2><table><tr><th>site</th><th class="n">articles, last run</th>'
         '<th class="n">dropped</th><th class="n">avg words</th><th class="n">rules missed</th><th>status</th></tr>'
         f"{summary_rows}</table>",
     ]

@@ -108,7 +108,9 @@ def test_the_report_renders_in_a_browser_with_no_error_and_nothing_fetched(brows
     assert page.locator("#site-trtworld .alarm").count() >= 1
     links = page.locator("#site-theguardian table a")
     assert links.count() == len([f for f in load_fixtures(site="theguardian") if f.kind == "article"])
-    assert all(links.nth(i).get_attribute("href").startswith("https://www.theguardian.com/") for i in range(links.count()))
+    assert all(
+        links.nth(i).get_attribute("href").startswith("https://www.theguardian.com/") for i in range(links.count())
+    )
     # The wire copy shows its number of copies.
     row = page.locator("#site-theguardian tr", has_text="Russian wheat exports fall")
     assert row.locator("td").last.inner_text() == "2"

@@ -228,7 +228,5 @@ def agency_table() -> str:
     """The README's table: normalised name, names credited, own sites."""
     rows = ["| `source` | credited as | own sites (cluster signal) |", "|---|---|---|"]
     for agency in AGENCIES:
-        rows.append(
-            f"| `{agency.name}` | {', '.join(agency.aliases)} | {', '.join(agency.domains)} |"
-        )
+        rows.append(f"| `{agency.name}` | {', '.join(agency.aliases)} | {', '.join(agency.domains)} |")
     return "\n".join(rows) + "\n"
