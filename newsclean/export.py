@@ -14,6 +14,7 @@ import csv
 import json
 import os
 import re
+import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import quote
 
 from newsclean import schema
 from newsclean.dates import parse_time
@@ -28,9 +30,9 @@ from newsclean.dates import parse_time
 FORMATS = ("parquet", "csv", "jsonl")
 # Rows read from the store at a time, and rows per Parquet row group (a row group is written as soon
 # as it fills; about 30 MB of text for articles of average length).
-BATCH_ROWS = 2_000
+BATCH_ROWS = 5_000
 ROW_GROUP_ROWS = 10_000
-ROW_GROUP_BYTES = 64 * 1024 * 1024
+ROW_GROUP_BYTES = 32 * 1024 * 1024
 PARQUET_COMPRESSION = "zstd"
 SCHEMA_FILE = "schema.json"
 
@@ -91,7 +93,9 @@ def query(conn: Any, filters: Filters) -> tuple[str, list[Any]]:
     columns = _article_columns(conn)
     wanted = []
     for name in schema.FIELD_NAMES:
-        if name in columns:
+        if name in columns and name in schema.LIST_FIELDS:
+            wanted.append(f"CASE WHEN a.{name} = '' THEN '[]' ELSE a.{name} END AS {name}")
+        elif name in columns:
             wanted.append(f"a.{name}")
         elif name not in ("cluster_original", "cluster_size"):
             wanted.append(f"{_empty(name)} AS {name}")  # a store older than the field
@@ -109,7 +113,7 @@ def query(conn: Any, filters: Filters) -> tuple[str, list[Any]]:
     sql = f"SELECT {', '.join(wanted)} FROM articles a{joined}"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    return sql + " ORDER BY a.rowid", params
+    return sql, params  # in the store's order (rowid) when no index is used
 
 
 def _empty(name: str) -> str:
@@ -142,6 +146,179 @@ def records(conn: Any, filters: Filters | None = None, batch: int = BATCH_ROWS) 
                 if filters.until is not None and published > filters.until:
                     continue
             yield record
+
+
+def arrow_batches(
+    conn: Any, filters: Filters | None = None, batch: int = BATCH_ROWS, *, adbc: bool = True
+) -> Iterator[Any]:
+    """The selected articles as Arrow record batches in the export schema, built column by column:
+    texts read from SQLite as UTF-8 bytes (no Python string made), the JSON lists parsed by Arrow's
+    JSON reader, moments cast by Arrow (a value it cannot read: parsed in Python). An SQLite store is
+    read through the ADBC driver (``adbc``), another through its DB-API connection."""
+    filters = filters or Filters()
+    sql, params = query(conn, filters)
+    path = sqlite_file(conn) if adbc else None
+    if path is not None:
+        yield from _adbc_batches(path, sql, params, filters)
+        return
+    factory = getattr(conn, "text_factory", None)
+    if factory is not None:
+        conn.text_factory = bytes
+    try:
+        cursor = conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        while rows := cursor.fetchmany(batch):
+            found = _to_batch(names, rows)
+            if filters.since is not None or filters.until is not None:
+                found = _between(found, filters)
+            if found.num_rows:
+                yield found
+    finally:
+        if factory is not None:
+            conn.text_factory = factory
+
+
+def sqlite_file(conn: Any) -> str | None:
+    """The file of an SQLite store's connection; None for another kind of store or an in-memory one."""
+    if not isinstance(conn, sqlite3.Connection):
+        return None
+    for row in conn.execute("PRAGMA database_list"):
+        if row[1] == "main":
+            return row[2] or None
+    return None
+
+
+def _adbc_batches(path: str, sql: str, params: list[Any], filters: Filters) -> Iterator[Any]:
+    """Record batches read by the ADBC SQLite driver, straight into Arrow (no Python object per
+    value: 3 to 4 times faster than the sqlite3 module for a store's long texts), read-only."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    with adbc.connect(f"file:{quote(path)}?mode=ro") as conn, conn.cursor() as cursor:
+        cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
+        cursor.execute(sql, params or None)
+        for raw in cursor.fetch_record_batch():
+            found = _from_arrow(raw)
+            if filters.since is not None or filters.until is not None:
+                found = _between(found, filters)
+            if found.num_rows:
+                yield found
+
+
+def _from_arrow(raw: Any) -> Any:
+    """A batch as the driver gives it (strings, JSON text, ISO 8601 text) in the export schema."""
+    import pyarrow as pa
+
+    arrow = schema.arrow_schema()
+    lists = [n for n in raw.schema.names if n in schema.LIST_FIELDS]
+    parsed = _json_lists(lists, [raw.column(n) for n in lists])
+    arrays = []
+    for name in arrow.names:
+        kind = arrow.field(name).type
+        if name in parsed:
+            arrays.append(parsed[name])
+        elif pa.types.is_timestamp(kind):
+            arrays.append(_timestamps(raw.column(name)))
+        else:
+            arrays.append(raw.column(name).cast(kind))
+    return pa.RecordBatch.from_arrays(arrays, schema=arrow)
+
+
+def _to_batch(names: list[str], rows: list[tuple[Any, ...]]) -> Any:
+    import pyarrow as pa
+
+    arrow = schema.arrow_schema()
+    columns = dict(zip(names, zip(*rows, strict=True), strict=True))
+    lists = [n for n in names if n in schema.LIST_FIELDS]
+    parsed = _json_lists(lists, [columns[n] for n in lists])
+    arrays = []
+    for name in arrow.names:
+        kind = arrow.field(name).type
+        values = columns[name]
+        if name in parsed:
+            arrays.append(parsed[name])
+        elif pa.types.is_timestamp(kind):
+            arrays.append(_timestamps(values))
+        elif pa.types.is_string(kind):
+            arrays.append(_strings(values))
+        else:
+            arrays.append(pa.array(values, type=kind))
+    return pa.RecordBatch.from_arrays(arrays, schema=arrow)
+
+
+def _strings(values: Sequence[Any]) -> Any:
+    import pyarrow as pa
+
+    if any(isinstance(v, bytes) for v in values):
+        return pa.array(values, type=pa.binary()).cast(pa.string())  # checked to be UTF-8 on the way
+    return pa.array(values, type=pa.string())
+
+
+def _json_lists(names: list[str], columns: list[Sequence[Any]]) -> dict[str, Any]:
+    """JSON arrays of strings, one column each, as Arrow ``list<string>`` arrays."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.json as pa_json
+
+    if not names:
+        return {}
+    if isinstance(columns[0], pa.Array):  # one JSON object per row, made and joined by Arrow
+        import pyarrow.compute as pc
+
+        parts: list[Any] = []
+        for i, (name, column) in enumerate(zip(names, columns, strict=True)):
+            parts += [("{" if i == 0 else ",") + f'"{name}":', column]
+        rows = pc.binary_join_element_wise(*parts, "}", "")
+        whole = pa.ListArray.from_arrays(pa.array([0, len(rows)], pa.int32()), rows)
+        blob = pc.binary_join(whole, "\n")[0].as_buffer().to_pybytes()
+    else:
+        encoded = [[v if isinstance(v, bytes) else str(v).encode("utf-8") for v in column] for column in columns]
+        template = b"{" + b",".join(b'"%b":%%b' % n.encode() for n in names) + b"}"
+        blob = b"\n".join([template % row for row in zip(*encoded, strict=True)])
+    target = pa.schema([(n, pa.list_(pa.string())) for n in names])
+    table = pa_json.read_json(
+        io.BytesIO(blob),
+        read_options=pa_json.ReadOptions(use_threads=False, block_size=len(blob) + 1),
+        parse_options=pa_json.ParseOptions(explicit_schema=target, unexpected_field_behavior="ignore"),
+    )
+    return {n: table.column(n).combine_chunks() for n in names}
+
+
+def _timestamps(values: Sequence[Any]) -> Any:
+    """ISO 8601 moments (dates alone, offsets or none) as UTC timestamps; empty ones null."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = pa.timestamp("us", tz="UTC")
+    if isinstance(values, pa.Array):
+        text = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+    else:
+        text = _strings([v or None for v in values])
+    try:
+        day = pc.equal(pc.utf8_length(text), 10)
+        text = pc.if_else(day, pc.binary_join_element_wise(text, "T00:00:00", ""), text)
+        zoned = pc.match_substring_regex(text, r"(?:Z|[+-]\d\d:?\d\d)$")
+        text = pc.if_else(zoned, text, pc.binary_join_element_wise(text, "+00:00", ""))
+        return text.cast(kind)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        if isinstance(values, pa.Array):
+            values = values.to_pylist()
+        moments = [utc(v.decode("utf-8") if isinstance(v, bytes) else v) for v in values]
+        return pa.array([None if m is None else (m - _EPOCH) // _MICROSECOND for m in moments], pa.int64()).cast(kind)
+
+
+def _between(batch: Any, filters: Filters) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    published = batch.column(batch.schema.get_field_index("published"))
+    keep = pc.is_valid(published)
+    kind = pa.timestamp("us", tz="UTC")
+    if filters.since is not None:
+        keep = pc.and_(keep, pc.greater_equal(published, pa.scalar(filters.since, kind)))
+    if filters.until is not None:
+        keep = pc.and_(keep, pc.less_equal(published, pa.scalar(filters.until, kind)))
+    return batch.filter(pc.fill_null(keep, False))
 
 
 def record_of(article: Mapping[str, Any]) -> dict[str, Any]:
@@ -190,6 +367,8 @@ class ParquetArticleWriter:
         self.pending = 0
         self.pending_bytes = 0
         self.rows = 0
+        self.batches: list[Any] = []
+        self.batch_rows = self.batch_bytes = 0
 
     def write(self, record: Mapping[str, Any]) -> None:
         for name in self.names:
@@ -199,8 +378,29 @@ class ParquetArticleWriter:
         if self.pending >= self.row_group_rows or self.pending_bytes >= self.row_group_bytes:
             self.flush()
 
+    def write_batch(self, batch: Any) -> None:
+        """Add an Arrow record batch in the export schema (from :func:`arrow_batches`)."""
+        self.flush()  # records written one by one first, in order
+        self.batches.append(batch)
+        self.batch_rows += batch.num_rows
+        self.batch_bytes += batch.nbytes
+        if self.batch_rows >= self.row_group_rows or self.batch_bytes >= self.row_group_bytes:
+            self._flush_batches()
+
+    def _flush_batches(self) -> None:
+        if not self.batch_rows:
+            return
+        import pyarrow as pa
+
+        table = pa.Table.from_batches(self.batches, schema=self.schema)
+        self.batches, rows = [], self.batch_rows
+        self.batch_rows = self.batch_bytes = 0
+        self.writer.write_table(table, row_group_size=rows)
+        self.rows += rows
+
     def flush(self) -> None:
         """Write what has come since the last row group as a row group of its own."""
+        self._flush_batches()
         if not self.pending:
             return
         import pyarrow as pa
@@ -226,6 +426,7 @@ class ParquetArticleWriter:
         """Stop without writing what is pending (the file is being thrown away)."""
         self.columns = {name: [] for name in self.names}
         self.pending = 0
+        self.batches, self.batch_rows = [], 0
         with contextlib.suppress(Exception):
             self.writer.close()
 
@@ -347,8 +548,26 @@ def write(
 
 
 def export(conn: Any, target: str | Path, fmt: str, filters: Filters | None = None) -> int:
-    """Export the articles ``filters`` select from the store on ``conn`` to ``target``; the row count."""
+    """Export the articles ``filters`` select from the store on ``conn`` to ``target``; the row count.
+
+    Parquet is written from Arrow record batches (:func:`arrow_batches`), the other formats row by row."""
+    if fmt == "parquet":
+        return write_parquet(arrow_batches(conn, filters), target)
     return write(records(conn, filters), target, fmt)
+
+
+def write_parquet(batches: Iterable[Any], target: str | Path) -> int:
+    """Write Arrow record batches in the export schema to a Parquet file at ``target``, atomically."""
+    with atomic_path(Path(target), "wb") as (_, handle):
+        writer = ParquetArticleWriter(handle)
+        try:
+            for batch in batches:
+                writer.write_batch(batch)
+        except BaseException:
+            writer.abort()
+            raise
+        writer.close()
+    return writer.rows
 
 
 def guess_format(target: str | Path, given: str | None = None) -> str:

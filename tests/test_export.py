@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from newsclean import export, schema, store
+from newsclean.article import Article
 from newsclean.extraction import extract_article
 from newsclean.fixtures import load_fixtures
 
@@ -162,3 +163,25 @@ def test_row_groups_are_written_as_they_fill(db: Path, tmp_path: Path) -> None:
     parquet = pq.ParquetFile(out)
     assert parquet.metadata.num_rows == len(_stored(db))
     assert parquet.metadata.num_row_groups == -(-len(_stored(db)) // 4)
+
+
+def test_both_read_paths_give_the_same_table_and_odd_dates_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "odd.sqlite"
+    published = ["2024-12-27", "2024-12-27T10:30:00", "2024-12-27T10:30:00+03:00", "", "27 December 2024 10:30"]
+    with closing(store.connect(path)) as conn:
+        for i, when in enumerate(published):
+            text = f"Story {i} " + " ".join(f"word{i}x{j}" for j in range(40))
+            article = Article(url=f"https://x.example/{i}", canonical_url=f"https://x.example/{i}", text=text)
+            article.published, article.authors = when, ["Jane Roe", 'A "quoted", name'][: i % 3]
+            store.save_article(conn, dataclasses.asdict(article.finish()))
+        arrow = pa.Table.from_batches(export.arrow_batches(conn), schema=schema.arrow_schema())
+        plain = pa.Table.from_batches(export.arrow_batches(conn, adbc=False), schema=schema.arrow_schema())
+    assert arrow.equals(plain)
+    assert arrow.column("published").to_pylist() == [
+        datetime(2024, 12, 27, tzinfo=UTC),
+        datetime(2024, 12, 27, 10, 30, tzinfo=UTC),
+        datetime(2024, 12, 27, 7, 30, tzinfo=UTC),
+        None,
+        datetime(2024, 12, 27, 10, 30, tzinfo=UTC),
+    ]
+    assert arrow.column("authors").to_pylist() == [[], ["Jane Roe"], ["Jane Roe", 'A "quoted", name'], [], ["Jane Roe"]]
