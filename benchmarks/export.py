@@ -31,8 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from newsclean import export, store  # noqa: E402
-from newsclean.article import Article  # noqa: E402
+from newsclean import export, store
+from newsclean.article import Article
 
 TARGET_ROWS_PER_S = 20_000
 TARGET_PEAK_MB = 300
