@@ -27,9 +27,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from newsclean import clusters, store  # noqa: E402
-from newsclean.article import Article  # noqa: E402
-from newsclean.extraction import extract_article  # noqa: E402
+from newsclean import store
+from newsclean.article import Article
+from newsclean.extraction import extract_article
+from newsclean.store import clusters, sqlite
 
 TARGET_SHARE = 0.05
 
@@ -85,15 +86,15 @@ def main() -> int:
             for row in rows:
                 store.save_article(conn, {**row, "canonical_url": row["canonical_url"] + "a"})
             with_clusters.append((time.perf_counter() - started) / len(rows))
-            original = store._cluster
-            store._cluster = lambda conn, row: None  # the same save, clustering left out
+            original = sqlite._cluster
+            sqlite._cluster = lambda conn, row: None  # the same save, clustering left out
             try:
                 started = time.perf_counter()
                 for row in rows:
                     store.save_article(conn, {**row, "canonical_url": row["canonical_url"] + "b"})
                 without.append((time.perf_counter() - started) / len(rows))
             finally:
-                store._cluster = original
+                sqlite._cluster = original
         copies = conn.execute("SELECT COUNT(*) FROM clusters WHERE size > 1").fetchone()[0]
 
     ms = 1000
@@ -101,8 +102,10 @@ def main() -> int:
     cost = statistics.median(assign)
     saved = statistics.median(with_clusters) - statistics.median(without)
     print(f"pages: {len(pages)}, articles: {len(articles)}, rounds: {args.rounds}")
-    print(f"extraction (baseline): {per_page * ms:.2f} ms per page (rounds: {', '.join(f'{x * ms:.2f}' for x in extraction)})")
-    print(f"clusters.assign alone: {cost * ms:.3f} ms per article (rounds: {', '.join(f'{x * ms:.3f}' for x in assign)})")
+    rounds = ", ".join(f"{x * ms:.2f}" for x in extraction)
+    print(f"extraction (baseline): {per_page * ms:.2f} ms per page (rounds: {rounds})")
+    rounds = ", ".join(f"{x * ms:.3f}" for x in assign)
+    print(f"clusters.assign alone: {cost * ms:.3f} ms per article (rounds: {rounds})")
     print(
         f"save_article with / without clustering: {statistics.median(with_clusters) * ms:.3f} / "
         f"{statistics.median(without) * ms:.3f} ms; difference {saved * ms:.3f} ms"

@@ -7,7 +7,7 @@ bodies, e.g. the article-extraction benchmark's folder, else from the project's 
 twentieth article a wire copy in a cluster of three), then, in a fresh process each, times
 
 - the baseline: reading every row of the same query from SQLite, nothing converted or written;
-- the export: ``newsclean.export.export`` to a Parquet file (the code behind ``newsclean export``).
+- the export: ``newsclean.store.export.export`` to a Parquet file (the code behind ``newsclean export``).
 
 Prints rows per second, the export's peak resident memory (the child process's high-water mark,
 interpreter and imports included), the file's size and row groups, and the ratio of the export's time
@@ -31,8 +31,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from newsclean import export, store
+from newsclean import store
 from newsclean.article import Article
+from newsclean.store import export
 
 TARGET_ROWS_PER_S = 20_000
 TARGET_PEAK_MB = 300

@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from newsclean import clusters, store
+from newsclean import store
 from newsclean.article import Article
 from newsclean.extraction import extract_article
 from newsclean.fixtures import Fixture, load_fixtures
+from newsclean.store import clusters
 
 TMT_WHEAT = "themoscowtimes/2024-12-30_russian-wheat-exports-slow.html"
 GUARDIAN_WHEAT = "theguardian/2024-12-30_russian-wheat-exports-fall-ahead-of.html"

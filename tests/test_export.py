@@ -16,10 +16,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from newsclean import export, schema, store
+from newsclean import store
 from newsclean.article import Article
 from newsclean.extraction import extract_article
 from newsclean.fixtures import load_fixtures
+from newsclean.store import export, schema
 
 WHEAT_TMT = "https://www.themoscowtimes.com/2024/12/30/russian-wheat-exports-slow-ahead-of-february-quota-a87486"
 WHEAT_GUARDIAN = "https://www.theguardian.com/business/2024/dec/30/russia-wheat-exports-fall-ahead-of-february-quota"

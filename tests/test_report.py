@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from newsclean import report, store
+from newsclean import store
 from newsclean.article import Article
 from newsclean.extraction import extract_article
 from newsclean.fixtures import load_fixtures
+from newsclean.store import report
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from newsclean import clusters
 from newsclean.article import Article
 from newsclean.dates import now_iso, parse_time
+from newsclean.store import clusters
 
 ARTICLE_COLUMNS = [f.name for f in fields(Article)]
 _SQL_TYPES = {"int": "INTEGER", "float": "REAL"}
@@ -106,7 +106,7 @@ def save_article(conn: sqlite3.Connection, article: Mapping[str, Any]) -> str:
     """Insert or update an article's row: ``"new"``, ``"updated"`` (text changed) or ``"unchanged"``.
 
     When the text changed, the previous one is kept in ``revisions``, in the same transaction. The
-    article joins its wire-copy cluster (:mod:`newsclean.clusters`) in that transaction too.
+    article joins its wire-copy cluster (:mod:`newsclean.store.clusters`) in that transaction too.
     """
     row = to_row(article)
     with conn:

@@ -154,7 +154,8 @@ def _record(conn: Any, url: str, sig: Sequence[int] | None) -> int | None:
     elif packed is None:
         return None
     else:
-        article = int(conn.execute("INSERT INTO minhash (canonical_url, signature) VALUES (?, ?)", (url, packed)).lastrowid)
+        inserted = conn.execute("INSERT INTO minhash (canonical_url, signature) VALUES (?, ?)", (url, packed))
+        article = int(inserted.lastrowid)
     assert sig is not None
     conn.executemany("INSERT OR IGNORE INTO minhash_bands VALUES (?, ?)", [(k, article) for k in band_keys(sig)])
     return article
