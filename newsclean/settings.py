@@ -37,6 +37,9 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 # than the pipelines themselves (measured: 202,100 task runs for 1,000 pages).
 CONCURRENT_ITEMS = 4
 FEED_EXPORT_ENCODING = "utf-8"
+# `scrapy crawl <site> -O articles.parquet`: the export schema of newsclean/store/schema.py. Here, not in
+# a spider's custom_settings, so that the command line knows the format before a spider loads.
+FEED_EXPORTERS = {"parquet": "newsclean.crawl.exporters.ParquetItemExporter"}
 LOG_LEVEL = "INFO"
 
 ITEM_PIPELINES = {

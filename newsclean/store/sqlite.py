@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +35,8 @@ SCHEMA = (
         dropped TEXT NOT NULL DEFAULT '{}', errors TEXT NOT NULL DEFAULT '{}',
         article_pages INTEGER NOT NULL DEFAULT 0, articles INTEGER NOT NULL DEFAULT 0,
         links INTEGER NOT NULL DEFAULT 0, not_modified INTEGER NOT NULL DEFAULT 0,
-        avg_words REAL NOT NULL DEFAULT 0, finish_reason TEXT, alarm TEXT NOT NULL DEFAULT '')""",
+        avg_words REAL NOT NULL DEFAULT 0, finish_reason TEXT, alarm TEXT NOT NULL DEFAULT '',
+        rules_missed INTEGER NOT NULL DEFAULT 0)""",
     "CREATE INDEX IF NOT EXISTS runs_spider ON runs (spider, id)",
     """CREATE TABLE IF NOT EXISTS validators (
         url TEXT PRIMARY KEY, etag TEXT NOT NULL, last_modified TEXT NOT NULL, saved_at TEXT NOT NULL)""",
@@ -69,6 +70,8 @@ def connect(path: str | Path) -> sqlite3.Connection:
         conn.execute("CREATE INDEX IF NOT EXISTS articles_url ON articles (url)")
         for statement in SCHEMA:
             conn.execute(statement)
+        if "rules_missed" not in {row[1] for row in conn.execute("PRAGMA table_info(runs)")}:  # a store from before
+            conn.execute("ALTER TABLE runs ADD COLUMN rules_missed INTEGER NOT NULL DEFAULT 0")
         clusters.create_tables(conn)
     return conn
 
@@ -111,6 +114,9 @@ def save_article(conn: sqlite3.Connection, article: Mapping[str, Any]) -> str:
     row = to_row(article)
     with conn:
         _cluster(conn, row)
+        if isinstance(article, MutableMapping):  # the crawl's item gets what the store gave it
+            article["cluster"], article["source"] = row["cluster"], row["source"]
+            article["source_evidence"] = json.loads(row["source_evidence"])
         old = conn.execute(
             "SELECT content_hash, title, text, modified, fetched_at FROM articles WHERE canonical_url = ?",
             (row["canonical_url"],),
