@@ -62,6 +62,7 @@ def make_store(path: Path) -> None:
                     "articles": 0 if broken else pages - 5 - day % 3,
                     "links": pages,
                     "avg_words": 0.0 if broken else 540.0 + 20 * (day % 4),
+                    "rules_missed": pages if broken else day % 3,
                 }
                 if broken:
                     values["alarm"] = f"no article found in {pages} article pages fetched"
@@ -104,6 +105,9 @@ def test_the_report_renders_in_a_browser_with_no_error_and_nothing_fetched(brows
         first_line = lines.nth(0).bounding_box()
         assert first_line is not None
         assert first_line["width"] > 200  # the line spans the eight runs
+    # The summary: the broken site's rules missed every page of its last run.
+    summary = page.locator("table").first.locator("tr", has_text="trtworld").locator("td")
+    assert [summary.nth(i).inner_text() for i in range(1, 5)] == ["0", "100%", "0", "100%"]
     # The last run's alarm, at the top and in its site's section; latest articles linked.
     assert "trtworld: no article found in 30 article pages fetched" in page.inner_text("ul")
     assert page.locator("#site-trtworld .alarm").count() >= 1

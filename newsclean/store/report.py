@@ -107,8 +107,7 @@ def line_chart(
         return top + plot_h - plot_h * v / peak
 
     parts = [
-        f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
-        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
+        f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" ><title>{escape(title)}</title>',
         f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="#fafafa" stroke="#ddd"/>',
     ]
     for frac in (0, 0.5, 1):
@@ -153,8 +152,7 @@ def stacked_bars(title: str, runs: list[dict[str, Any]], width: int = 520, heigh
     slot = plot_w / max(len(runs), 1)
     bar = max(min(slot * 0.7, 24), 1.5)
     parts = [
-        f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
-        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
+        f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" ><title>{escape(title)}</title>',
         f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="#fafafa" stroke="#ddd"/>',
     ]
     for frac in (0, 0.5, 1):
