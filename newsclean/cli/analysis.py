@@ -8,8 +8,19 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any, TextIO
 
+from newsclean import config
 from newsclean.cli.common import UsageError
-from newsclean.cli.store import STORE_DB, open_store
+
+STORE_DB = config.DB.default
+
+
+def open_store(path: str) -> Any:
+    """The store at ``path``; :class:`UsageError` when there is none (exports never create one)."""
+    from newsclean import store
+
+    if not Path(path).is_file():
+        raise UsageError(f"no store at {path} (give the crawl's NEWSCLEAN_DB with --db)")
+    return store.connect(path)
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
