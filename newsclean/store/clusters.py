@@ -72,7 +72,7 @@ def create_tables(conn: Any) -> None:
 def shingles(text: str) -> list[str]:
     """The text's word 3-shingles: lower-cased words, punctuation ignored, in order."""
     words = _WORD.findall(text.lower())
-    return [" ".join(words[i : i + 3]) for i in range(len(words) - 2)]
+    return [f"{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:], strict=False)]
 
 
 def signature(text: str) -> list[int] | None:
