@@ -65,6 +65,7 @@ CHARSET = "utf-8"
 SAMPLE_EVERY = 0.05
 # The issue's targets on 2 cores.
 TARGET_RATIO = 1.7
+TARGET_CLUSTER_SHARE = 0.05  # wire-copy clustering: at most this share of extraction time a page
 TARGET_RSS_MB = 400
 _CANONICAL = re.compile(rb"<link\b[^>]*\brel=[\"']?canonical\b[^>]*>", re.IGNORECASE)
 _PARAGRAPH = re.compile(rb"<p(?:\s[^>]*)?>", re.IGNORECASE)
@@ -363,6 +364,36 @@ def plain_loop(site: BenchSite, sample: list[int]) -> float:
     return len(pages) / (time.perf_counter() - start)
 
 
+def cluster_cost(site: BenchSite, sample: list[int]) -> tuple[float, float, int]:
+    """Seconds a page of extraction, and of wire-copy clustering (``clusters.assign``: signature, band
+    lookup, comparisons, writes) against a store that already holds the sample's articles, each in a
+    transaction rolled back so that every page meets the same store; and the store's size."""
+    import dataclasses
+
+    from newsclean import store
+    from newsclean.extraction import extract
+    from newsclean.store import clusters
+
+    with tempfile.TemporaryDirectory(prefix="newsclean-bench-") as tmp, contextlib.closing(
+        store.connect(Path(tmp) / "clusters.sqlite")
+    ) as conn:
+        rows = []
+        start = time.perf_counter()
+        for n in sample:
+            article = extract(site.article(n), site.article_url(n), encoding=CHARSET).article
+            if article is not None:
+                rows.append(store.to_row(dataclasses.asdict(article)))
+        extraction = (time.perf_counter() - start) / len(sample)
+        for i, row in enumerate(rows):  # the store the pages meet: every one of them, at other URLs
+            store.save_article(conn, {**row, "canonical_url": f"{row['canonical_url']}?copy={i}"})
+        start = time.perf_counter()
+        for row in rows:
+            clusters.assign(conn, row)
+            conn.rollback()
+        clustering = (time.perf_counter() - start) / max(len(rows), 1)
+        return extraction, clustering, len(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--child":
@@ -408,6 +439,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"crawl with pool, {args.rss_pages} pages: {big.summary()}")
             print(f"peak RSS, {args.rss_pages} pages: pool {big.rss()}")
             peaks.append((args.rss_pages, big))
+        extraction, clustering, stored = cluster_cost(site, sample)
+        print(
+            f"wire-copy clustering: {clustering * 1000:.2f} ms an article against a store of {stored}, "
+            f"{clustering / extraction:.1%} of extraction's {extraction * 1000:.1f} ms a page "
+            f"(<= {TARGET_CLUSTER_SHARE:.0%}: {'met' if clustering / extraction <= TARGET_CLUSTER_SHARE else 'MISSED'})"
+        )
     finally:
         server.stop()
     ratio = statistics.median(ratios)

@@ -61,6 +61,16 @@ class Article:
     content_hash: str = _f("SHA-256 (hex) of `text`: equal texts, equal hashes.", "")
     rules: str = _f("Provenance: name of the site rules applied (`generic` when none matched).", "")
     method: str = _f("Provenance: the extraction path that produced `text` (`trafilatura`, ...).", "")
+    source_evidence: list[str] = _f(
+        "Provenance of `source`: every signal that named an agency, as `signal:name` (`byline:AFP`, "
+        "`dateline:Reuters`, `credit:Reuters`, `cluster:AP`), in the order found.",
+        factory=list,
+    )
+    cluster: str = _f(
+        "Wire-copy cluster: articles whose texts are the same story republished share this id "
+        "(every article has one; alone in its cluster when no copy is known). Set by the store.",
+        "",
+    )
 
     def finish(self) -> Article:
         """Derive `word_count` and `content_hash` from `text`."""

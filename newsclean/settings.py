@@ -49,6 +49,9 @@ DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 # are off, behind the checks of newsclean/crawl/safety.py (a feed may link to file:///etc/passwd).
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 FEED_EXPORT_ENCODING = "utf-8"
+# `scrapy crawl <site> -O articles.parquet`: the export schema of newsclean/store/schema.py. Here, not in
+# a spider's custom_settings, so that the command line knows the format before a spider loads.
+FEED_EXPORTERS = {"parquet": "newsclean.crawl.exporters.ParquetItemExporter"}
 LOG_LEVEL = "INFO"
 
 ITEM_PIPELINES = {

@@ -3,6 +3,7 @@
 - :mod:`.extract`: ``extract`` saved pages (no Scrapy);
 - :mod:`.store`: the offline ``demo`` crawl, ``runs`` and ``check-sites``;
 - :mod:`.sites`: ``new-site`` and ``try``; :mod:`.fixture`: ``fixture save|rerun|mark-empty``;
+- :mod:`.analysis`: ``export``, ``schema`` and the site-health ``report``;
 - ``fields``: the Markdown table of Article fields.
 
 Every command takes its parsed arguments and an output stream, and raises
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from newsclean.article import field_table
-from newsclean.cli import extract, fixture, sites, store
+from newsclean.cli import analysis, extract, fixture, sites, store
 from newsclean.cli.common import UsageError
 
 
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     extract.add_commands(commands)
     store.add_commands(commands)
+    analysis.add_commands(commands)
     p = commands.add_parser("fields", help="print the Markdown table of Article fields")
     p.set_defaults(run=cmd_fields)
     sites.add_commands(commands)

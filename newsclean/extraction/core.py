@@ -16,7 +16,7 @@ from trafilatura.metadata import extract_metadata
 
 from newsclean import dates
 from newsclean.article import Article
-from newsclean.extraction import clean, fields, metadata, stopwords, xpaths
+from newsclean.extraction import agencies, clean, fields, metadata, stopwords, xpaths
 from newsclean.extraction.clean import HEADING_LINES
 from newsclean.extraction.html import decode, node_text, parse, remove
 from newsclean.extraction.language import detect_language
@@ -199,6 +199,7 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
         return Extraction(None, "empty or unparsable document")
     meta = metadata.from_json_ld(tree, url)
     meta.fill(metadata.from_meta(tree))
+    json_ld_agencies = agencies.from_json_ld(tree)
     declared = {t.lower() for t in meta.page_types}
     if declared & {t.lower() for t in metadata.NOT_ARTICLE_TYPES} and not declared & (
         {t.lower() for t in metadata.ARTICLE_TYPES}
@@ -268,18 +269,22 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
             method += "+lead"
         if why := _not_an_article(tree, lines):
             return Extraction(None, f"no article body (the site rules' body XPaths match nothing; {why})", removed)
+    lines, signals = agencies.scan(lines, removed)
     if not lines:
         return Extraction(None, "no article text found", removed)
 
     text = "\n\n".join(lines)
     bylines = [meta.authors, _split_author(_clean_attr(doc, "author"))]
     authors = site.get("authors") or next((a for b in bylines if (a := fields.clean_authors(b, site_keys))), [])
-    people, agencies = metadata.split_agencies(authors)
-    if not people and not agencies and not site.get("source"):
+    people, credited = metadata.split_agencies(authors)
+    if not people and not credited and not site.get("source"):
         # No person in the byline: the credit line is the organisation the page names as author,
         # the site itself included ("BBC News"), which is never taken for a person.
         own = (fields.unescape(n) for b in bylines for n in b if fields.is_site_name(fields.unescape(n), site_keys))
-        agencies = meta.credit or next(own, "")
+        credited = meta.credit or next(own, "")
+    attribution = agencies.attribute(
+        signals, site_rules=site.get("source", ""), byline=credited, json_ld=json_ld_agencies, meta_source=meta.source
+    )
     published_raw = site.get("published") or meta.published_raw or _clean_attr(doc, "date")
     modified_raw = site.get("modified") or meta.modified_raw
     lang, prob = detect_language(text, meta.html_lang)
@@ -290,7 +295,8 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
         title=title,
         subtitle=subtitle,
         authors=people,
-        source=site.get("source") or agencies or meta.source,
+        source=attribution.source,
+        source_evidence=attribution.evidence,
         published=dates.iso_date(published_raw),
         published_raw=published_raw,
         modified=dates.iso_date(modified_raw),

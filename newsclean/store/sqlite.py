@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +16,7 @@ from typing import Any
 
 from newsclean.article import Article
 from newsclean.dates import now_iso, parse_time
+from newsclean.store import clusters
 
 ARTICLE_COLUMNS = [f.name for f in fields(Article)]
 _SQL_TYPES = {"int": "INTEGER", "float": "REAL"}
@@ -34,7 +35,8 @@ SCHEMA = (
         dropped TEXT NOT NULL DEFAULT '{}', errors TEXT NOT NULL DEFAULT '{}',
         article_pages INTEGER NOT NULL DEFAULT 0, articles INTEGER NOT NULL DEFAULT 0,
         links INTEGER NOT NULL DEFAULT 0, not_modified INTEGER NOT NULL DEFAULT 0,
-        avg_words REAL NOT NULL DEFAULT 0, finish_reason TEXT, alarm TEXT NOT NULL DEFAULT '')""",
+        avg_words REAL NOT NULL DEFAULT 0, finish_reason TEXT, alarm TEXT NOT NULL DEFAULT '',
+        rules_missed INTEGER NOT NULL DEFAULT 0)""",
     "CREATE INDEX IF NOT EXISTS runs_spider ON runs (spider, id)",
     """CREATE TABLE IF NOT EXISTS validators (
         url TEXT PRIMARY KEY, etag TEXT NOT NULL, last_modified TEXT NOT NULL, saved_at TEXT NOT NULL)""",
@@ -63,11 +65,28 @@ def connect(path: str | Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=NORMAL")
     with conn:
         conn.execute(articles_table_sql())
+        add_missing_columns(conn)
         conn.execute("CREATE INDEX IF NOT EXISTS articles_site ON articles (site)")
         conn.execute("CREATE INDEX IF NOT EXISTS articles_url ON articles (url)")
         for statement in SCHEMA:
             conn.execute(statement)
+        if "rules_missed" not in {row[1] for row in conn.execute("PRAGMA table_info(runs)")}:  # a store from before
+            conn.execute("ALTER TABLE runs ADD COLUMN rules_missed INTEGER NOT NULL DEFAULT 0")
+        clusters.create_tables(conn)
     return conn
+
+
+def add_missing_columns(conn: sqlite3.Connection) -> list[str]:
+    """Columns for Article fields added since the store was created (empty values); their names."""
+    have = {row[1] for row in conn.execute("PRAGMA table_info(articles)")}
+    added = []
+    for f in fields(Article):
+        if f.name not in have:
+            kind = _SQL_TYPES.get(str(f.type), "TEXT")
+            empty = {"INTEGER": "0", "REAL": "0.0"}.get(kind, "'[]'" if str(f.type).startswith("list") else "''")
+            conn.execute(f"ALTER TABLE articles ADD COLUMN {f.name} {kind} NOT NULL DEFAULT {empty}")
+            added.append(f.name)
+    return added
 
 
 def to_row(article: Mapping[str, Any]) -> dict[str, Any]:
@@ -89,10 +108,15 @@ _UPSERT = (
 def save_article(conn: sqlite3.Connection, article: Mapping[str, Any]) -> str:
     """Insert or update an article's row: ``"new"``, ``"updated"`` (text changed) or ``"unchanged"``.
 
-    When the text changed, the previous one is kept in ``revisions``, in the same transaction.
+    When the text changed, the previous one is kept in ``revisions``, in the same transaction. The
+    article joins its wire-copy cluster (:mod:`newsclean.store.clusters`) in that transaction too.
     """
     row = to_row(article)
     with conn:
+        _cluster(conn, row)
+        if isinstance(article, MutableMapping):  # the crawl's item gets what the store gave it
+            article["cluster"], article["source"] = row["cluster"], row["source"]
+            article["source_evidence"] = json.loads(row["source_evidence"])
         old = conn.execute(
             "SELECT content_hash, title, text, modified, fetched_at FROM articles WHERE canonical_url = ?",
             (row["canonical_url"],),
@@ -114,6 +138,16 @@ def save_article(conn: sqlite3.Connection, article: Mapping[str, Any]) -> str:
     if old is None:
         return "new"
     return "updated" if old["content_hash"] != row["content_hash"] else "unchanged"
+
+
+def _cluster(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
+    """Set the row's ``cluster``; a copy of an agency's own page without a source gets the agency."""
+    assignment = clusters.assign(conn, row)
+    row["cluster"] = assignment.cluster
+    if assignment.agency and not row["source"]:
+        evidence = json.loads(row["source_evidence"] or "[]")
+        row["source"] = assignment.agency
+        row["source_evidence"] = json.dumps([*evidence, f"cluster:{assignment.agency}"], ensure_ascii=False)
 
 
 def fetched_time(conn: sqlite3.Connection, *urls: str) -> datetime | None:
