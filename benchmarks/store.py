@@ -34,11 +34,26 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from newsclean import store  # noqa: E402
-from newsclean.article import ARTICLE_FIELDS  # noqa: E402
-from newsclean.pgstore import AsyncWriter, PostgresStore  # noqa: E402
+from newsclean import store
+from newsclean.article import ARTICLE_FIELDS
+from newsclean.pgstore import AsyncWriter, PostgresStore
 
-WORDS = "the council said budget schools roads hospitals region critics plan rural towns review vote".split()
+WORDS = [
+    "the",
+    "council",
+    "said",
+    "budget",
+    "schools",
+    "roads",
+    "hospitals",
+    "region",
+    "critics",
+    "plan",
+    "rural",
+    "towns",
+    "review",
+    "vote",
+]
 
 
 def articles(count: int, seed: int) -> list[dict[str, Any]]:
@@ -48,10 +63,10 @@ def articles(count: int, seed: int) -> list[dict[str, Any]]:
         text = "\n\n".join(" ".join(rng.choice(WORDS) for _ in range(90)) for _ in range(6))
         url = f"https://bench.example/{seed}/{i}"
         row: dict[str, Any] = {name: "" for name in ARTICLE_FIELDS}
-        row.update(url=url, canonical_url=url, site="bench.example", title=f"Story {i}", authors=["A. Writer"],
-                   tags=["politics", "budget"], language="en", language_probability=0.99, text=text,
-                   word_count=len(text.split()), fetched_at="2026-12-03T09:00:00+00:00",
-                   content_hash=hashlib.sha256(text.encode()).hexdigest(), rules="generic", method="trafilatura")  # fmt: skip
+        row.update(url=url, canonical_url=url, site="bench.example", title=f"Story {i}", text=text)
+        row.update(authors=["A. Writer"], tags=["politics", "budget"], language="en", language_probability=0.99)
+        row.update(word_count=len(text.split()), fetched_at="2026-12-03T09:00:00+00:00", rules="generic")
+        row.update(content_hash=hashlib.sha256(text.encode()).hexdigest(), method="trafilatura")
         found.append(row)
     return found
 
@@ -95,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
                             lambda row: store.save_article(conn, row))  # fmt: skip
         conn.close()
         with PostgresStore(url) as pg:
-            durable = timed("PostgreSQL, one connection, synchronous_commit=on", articles(args.rows, 2), pg.save_article)
+            durable = timed(
+                "PostgreSQL, one connection, synchronous_commit=on", articles(args.rows, 2), pg.save_article
+            )
             pg.conn.execute("SET synchronous_commit = off")
             relaxed = timed("PostgreSQL, one connection, synchronous_commit=off", articles(args.rows, 3),
                             pg.save_article)  # fmt: skip

@@ -17,12 +17,78 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HOST = "bulk.example"
 PER_SITEMAP = 500
-_WORDS = (
-    "the council said on monday that the new budget would fund schools roads and hospitals across the region "
-    "while critics argued the plan left rural towns behind and officials promised a review before the vote "
-    "residents gathered outside the hall to hear the mayor explain why taxes must rise next year and how "
-    "the money will be spent over the coming decade as prices climb and wages lag behind inflation"
-).split()
+_WORDS = [
+    "the",
+    "council",
+    "said",
+    "on",
+    "monday",
+    "that",
+    "the",
+    "new",
+    "budget",
+    "would",
+    "fund",
+    "schools",
+    "roads",
+    "and",
+    "hospitals",
+    "across",
+    "the",
+    "region",
+    "while",
+    "critics",
+    "argued",
+    "the",
+    "plan",
+    "left",
+    "rural",
+    "towns",
+    "behind",
+    "and",
+    "officials",
+    "promised",
+    "a",
+    "review",
+    "before",
+    "the",
+    "vote",
+    "residents",
+    "gathered",
+    "outside",
+    "the",
+    "hall",
+    "to",
+    "hear",
+    "the",
+    "mayor",
+    "explain",
+    "why",
+    "taxes",
+    "must",
+    "rise",
+    "next",
+    "year",
+    "and",
+    "how",
+    "the",
+    "money",
+    "will",
+    "be",
+    "spent",
+    "over",
+    "the",
+    "coming",
+    "decade",
+    "as",
+    "prices",
+    "climb",
+    "and",
+    "wages",
+    "lag",
+    "behind",
+    "inflation",
+]
 
 
 def article_url(i: int, host: str = HOST) -> str:
@@ -86,7 +152,7 @@ def serve_bulk(pages: int = 2000, delay: float = 0.0) -> Iterator[BulkSite]:
         def log_message(self, *args: object) -> None:
             pass
 
-        def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
+        def do_GET(self) -> None:
             with lock:
                 site.requests.append((time.monotonic(), self.path))
             path = self.path.split("/", 2)[2] if self.path.count("/") >= 2 else ""
