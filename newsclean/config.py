@@ -77,8 +77,13 @@ def _setting(name: str, default: T, convert: Callable[[Any], T], doc: str) -> Se
     return setting
 
 
-DB = _setting("NEWSCLEAN_DB", "data/newsclean.sqlite", str, "SQLite file the articles go to")
-SQLITE_ENABLED = _setting("NEWSCLEAN_SQLITE_ENABLED", True, to_bool, "store articles in SQLite")
+DB = _setting(
+    "NEWSCLEAN_DB",
+    "data/newsclean.sqlite",
+    str,
+    "the store: an SQLite file, or a PostgreSQL database as `postgresql://user@host:port/db`",
+)
+SQLITE_ENABLED = _setting("NEWSCLEAN_SQLITE_ENABLED", True, to_bool, "store articles (in `NEWSCLEAN_DB`, either kind)")
 VALIDATION_ENABLED = _setting(
     "NEWSCLEAN_VALIDATION_ENABLED", True, to_bool, "drop items with no text, too little text or no title"
 )
@@ -136,6 +141,21 @@ WORKER_FAULTS: Setting[dict[str, Any]] = _setting(
     to_dict,
     'tests only: `{"crash": URL regex, "hang": URL regex, "slow": URL regex}` makes a worker crash, hang '
     "or take a second on those pages",
+)
+
+FRONTIER = _setting(
+    "NEWSCLEAN_FRONTIER",
+    "",
+    str,
+    "`redis://host:port/db`: take requests from a frontier shared with other processes "
+    "(see Running on several machines)",
+)
+FRONTIER_RUN = _setting(
+    "NEWSCLEAN_FRONTIER_RUN",
+    "",
+    str,
+    "the shared crawl's name: the same on every process of one crawl, a new one for each new crawl; "
+    "required with `NEWSCLEAN_FRONTIER`",
 )
 
 BY_NAME: dict[str, Setting[Any]] = {s.name: s for s in ALL}

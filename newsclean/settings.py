@@ -43,10 +43,13 @@ ITEM_PIPELINES = {
     "newsclean.crawl.pipelines.ValidationPipeline": 100,
     "newsclean.crawl.pipelines.LanguagePipeline": 200,
     "newsclean.crawl.pipelines.DedupePipeline": 300,
-    "newsclean.crawl.pipelines.SQLitePipeline": 800,
+    "newsclean.crawl.pipelines.StorePipeline": 800,
 }
 # Scheduled runs: only new or changed articles are fetched, feeds and sitemaps with conditional
 # requests, one run at a time per spider and store, a record of each run.
 SPIDER_MIDDLEWARES = {"newsclean.crawl.middlewares.IncrementalMiddleware": 900}
 DOWNLOADER_MIDDLEWARES = {"newsclean.crawl.middlewares.ConditionalRequestsMiddleware": 580}
+# A frontier shared by several processes, on Redis, when NEWSCLEAN_FRONTIER names one (see
+# newsclean/crawl/frontier.py); without it this add-on changes nothing.
+ADDONS = {"newsclean.crawl.frontier.Frontier": 0}
 EXTENSIONS = {"newsclean.crawl.extensions.RunLock": 0, "newsclean.crawl.extensions.RunRecorder": 500}

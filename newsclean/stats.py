@@ -34,6 +34,11 @@ LINKS_ALREADY_STORED = "newsclean/links/already_stored"
 LINKS_CHANGED = "newsclean/links/changed"
 LINKS_DUPLICATE = "newsclean/links/duplicate"
 
+# A shared frontier: in-flight requests of a dead process put back in the queue, and those dropped
+# because the dead process had already stored their article.
+FRONTIER_REQUEUED = "newsclean/frontier/requeued"
+FRONTIER_REQUEUED_STORED = "newsclean/frontier/requeued_already_stored"
+
 # Extraction: a site's body rule matched nothing and the generic path gave the text.
 RULES_BODY_MISSED = "newsclean/rules/body_missed"
 

@@ -12,10 +12,11 @@ from typing import Any
 import psycopg
 import pytest
 
-from newsclean import schema
 from newsclean.article import ARTICLE_FIELDS
 from newsclean.cli import main
-from newsclean.store import open_store
+from newsclean.store import open_store, schema
+
+pytestmark = pytest.mark.crawl  # a real PostgreSQL server
 
 
 def _article(n: int, text: str = "") -> dict[str, Any]:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
-from contextlib import closing
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Self
 
 from scrapy import Request, Spider, signals
@@ -19,11 +17,14 @@ from newsclean.dates import parse_time
 from newsclean.urls import canonicalize, seen_key
 
 logger = logging.getLogger(__name__)
-def store_path(crawler: Crawler) -> Path | None:
-    """The store's path, or None when SQLite storage is off (then nothing is incremental)."""
+
+
+def store_target(crawler: Crawler) -> str | None:
+    """The store (an SQLite path or a PostgreSQL URL), or None when storage is off (then nothing is
+    incremental)."""
     if not config.SQLITE_ENABLED.get(crawler.settings):
         return None
-    return Path(config.DB.get(crawler.settings))
+    return config.DB.get(crawler.settings)
 
 
 def wants_refresh(spider: Spider) -> bool:
@@ -39,27 +40,27 @@ class IncrementalMiddleware:
     Counts ``newsclean/links/already_stored``, ``.../changed`` and ``.../duplicate``.
     """
 
-    def __init__(self, crawler: Crawler, path: Path) -> None:
+    def __init__(self, crawler: Crawler, target: str) -> None:
         self.crawler = crawler
-        self.path = path
+        self.target = target
         self.fetched: dict[str, datetime] = {}
         self.requested: set[bytes] = set()  # seen_key of each canonical URL requested in this run
         self.refresh = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        path = store_path(crawler)
-        if path is None:
-            raise NotConfigured("SQLite storage is off")
-        middleware = cls(crawler, path)
+        target = store_target(crawler)
+        if target is None:
+            raise NotConfigured("storage is off")
+        middleware = cls(crawler, target)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         return middleware
 
     def spider_opened(self, spider: Spider) -> None:
         self.refresh = wants_refresh(spider)
-        if self.path.exists() and not self.refresh:
-            with closing(store.connect(self.path)) as conn:
-                self.fetched = store.fetched_times(conn, spider.name)
+        if store.exists(self.target) and not self.refresh:  # read from the shared store, if it is one
+            with store.open_store(self.target) as opened:
+                self.fetched = opened.fetched_times(spider.name)
         logger.info("%d stored articles known; refresh: %s", len(self.fetched) // 2 or 0, self.refresh)
 
     def _count(self, key: str) -> None:
@@ -105,32 +106,32 @@ class ConditionalRequestsMiddleware:
     Validators are saved only when a run finishes normally: a killed run reads its feeds whole again.
     """
 
-    def __init__(self, crawler: Crawler, path: Path) -> None:
+    def __init__(self, crawler: Crawler, target: str) -> None:
         self.crawler = crawler
-        self.path = path
+        self.target = target
         self.known: dict[str, tuple[str, str]] = {}
         self.seen: dict[str, tuple[str, str]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        path = store_path(crawler)
-        if path is None or not config.CONDITIONAL_ENABLED.get(crawler.settings):
+        target = store_target(crawler)
+        if target is None or not config.CONDITIONAL_ENABLED.get(crawler.settings):
             raise NotConfigured("conditional requests are off")
-        middleware = cls(crawler, path)
+        middleware = cls(crawler, target)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
     def spider_opened(self, spider: Spider) -> None:
-        if self.path.exists() and not wants_refresh(spider):
-            with closing(store.connect(self.path)) as conn:
-                self.known = store.load_validators(conn)
+        if store.exists(self.target) and not wants_refresh(spider):
+            with store.open_store(self.target) as opened:
+                self.known = opened.load_validators()
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if reason != "finished" or not self.seen:
             return
-        with closing(store.connect(self.path)) as conn:
-            store.save_validators(conn, self.seen)
+        with store.open_store(self.target) as opened:
+            opened.save_validators(self.seen)
 
     def process_request(self, request: Request) -> None:
         if request.meta.get("newsclean_conditional") and request.url in self.known:

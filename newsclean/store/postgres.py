@@ -1,7 +1,7 @@
 """The PostgreSQL store: the same tables and columns as the SQLite store, for crawls on several hosts.
 
 ``NEWSCLEAN_DB=postgresql://user@host:port/db`` (any libpq connection URL) selects it. The tables are
-created on first use and migrated forward (:mod:`newsclean.schema`); concurrent first uses are
+created on first use and migrated forward (:mod:`newsclean.store.schema`); concurrent first uses are
 serialised by a transaction-scoped advisory lock. Each article is written in one transaction: its
 row locked (``SELECT ... FOR UPDATE``), the previous text kept in ``revisions`` when it changed, then
 an upsert on ``canonical_url``, so a crash never leaves half a row and two hosts storing the same
@@ -26,8 +26,9 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
-from newsclean import schema
 from newsclean.dates import now_iso, parse_time
+from newsclean.store import schema
+from newsclean.store.sqlite import ARTICLE_COLUMNS, to_row
 
 # The advisory lock key under which migrations run (any fixed 64-bit number; "newsclean" in ASCII).
 _MIGRATION_LOCK = 0x6E657773636C65
@@ -60,8 +61,6 @@ def _insert_columns(columns: list[str]) -> str:
 
 
 def _queries() -> dict[str, str]:
-    from newsclean.store import ARTICLE_COLUMNS
-
     updates = ", ".join(f"{c} = excluded.{c}" for c in ARTICLE_COLUMNS if c != "canonical_url")
     return {
         "old": "SELECT content_hash, title, text, modified, fetched_at FROM articles WHERE canonical_url = %s "
@@ -128,8 +127,6 @@ class PostgresStore:
 
     def save_article(self, article: Mapping[str, Any]) -> str:
         """Insert or update an article's row in one transaction: ``new``, ``updated`` or ``unchanged``."""
-        from newsclean.store import to_row
-
         row = to_row(article)
         with self.conn.transaction():
             old = self.conn.execute(self._queries["old"], (row["canonical_url"],)).fetchone()
@@ -228,8 +225,6 @@ class AsyncWriter:
         await self.pool.close()
 
     async def save_article(self, article: Mapping[str, Any]) -> str:
-        from newsclean.store import to_row
-
         row = to_row(article)
         async with self.pool.connection() as conn, conn.transaction():
             cur = await conn.execute(self._queries["old"], (row["canonical_url"],))

@@ -46,6 +46,7 @@ from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from scrapy_redis.scheduler import Scheduler
 
+from newsclean import config, stats, store
 from newsclean.dates import now_iso
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ return at - now
 
 
 def run_prefix(settings: BaseSettings) -> str:
-    return f"newsclean:{settings.get('NEWSCLEAN_FRONTIER_RUN')}:%(spider)s"
+    return f"newsclean:{config.FRONTIER_RUN.get(settings)}:%(spider)s"
 
 
 class FrontierSettingsError(ValueError):
@@ -104,10 +105,10 @@ class Frontier:
     its requests from the shared frontier."""
 
     def update_settings(self, settings: BaseSettings) -> None:
-        url = settings.get("NEWSCLEAN_FRONTIER")
+        url = config.FRONTIER.get(settings)
         if not url:
             return
-        run = settings.get("NEWSCLEAN_FRONTIER_RUN")
+        run = config.FRONTIER_RUN.get(settings)
         if not run:
             raise FrontierSettingsError(
                 "NEWSCLEAN_FRONTIER is set: name the crawl with -s NEWSCLEAN_FRONTIER_RUN=NAME, the same name "
@@ -115,7 +116,7 @@ class Frontier:
             )
         prefix = run_prefix(settings)
         for name, value in {
-            "SCHEDULER": "newsclean.frontier.FrontierScheduler",
+            "SCHEDULER": "newsclean.crawl.frontier.FrontierScheduler",
             "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
             "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
             "SCHEDULER_QUEUE_KEY": f"{prefix}:requests",
@@ -127,7 +128,7 @@ class Frontier:
         settings.set("SCHEDULER_PERSIST", True, priority="cmdline")
         settings.set("SCHEDULER_FLUSH_ON_START", False, priority="cmdline")
         # The processes of one crawl share its work; the run lock would refuse all but the first.
-        settings.set("NEWSCLEAN_LOCK_ENABLED", False, priority="cmdline")
+        settings.set(config.LOCK_ENABLED.name, False, priority="cmdline")
         settings.set_in_component_priority_dict("SPIDER_MIDDLEWARES", FilterableRequests, 10)
         settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", SharedPoliteness, 50)
 
@@ -172,7 +173,7 @@ class FrontierScheduler(Scheduler):
         self.inflight = self._key(f"inflight:{self.worker}")
         self._beat()
         self.server.sadd(self._key("workers"), self.worker)
-        self.store_target = spider.settings.get("NEWSCLEAN_DB")
+        self.store_target = config.DB.get(spider.settings) if config.SQLITE_ENABLED.get(spider.settings) else None
         self.adopt_dead()
         logger.info("shared frontier %s as %s: %d requests queued", self.prefix, self.worker, len(self.queue))
         self._task = asyncio.get_running_loop().create_task(self._heartbeat())
@@ -274,8 +275,8 @@ class FrontierScheduler(Scheduler):
             pipe.execute()
             requeued += 1
         if self.stats:
-            self.stats.inc_value("newsclean/frontier/requeued", requeued)
-            self.stats.inc_value("newsclean/frontier/requeued_already_stored", stored)
+            self.stats.inc_value(stats.FRONTIER_REQUEUED, requeued)
+            self.stats.inc_value(stats.FRONTIER_REQUEUED_STORED, stored)
         logger.warning(
             "%s: %d requests in flight put back in the queue, %d whose article was already stored dropped",
             "this process is closing" if worker == self.worker else f"process {worker} is gone",
@@ -302,24 +303,10 @@ class FrontierScheduler(Scheduler):
 
 def stored_since(target: str | None, url: str, since: str) -> bool:
     """True when the store ``target`` holds the article at ``url`` fetched at ``since`` or later."""
-    if not target:
+    if not target or not store.exists(target):
         return False
-    from newsclean.pgstore import PostgresStore, is_postgres
-
-    if is_postgres(target):
-        with PostgresStore(target, migrate_schema=False) as store:
-            return store.stored_since(url, since)
-    import sqlite3
-    from contextlib import closing
-    from pathlib import Path
-
-    if not Path(target).exists():
-        return False
-    with closing(sqlite3.connect(target, timeout=30)) as conn:
-        row = conn.execute(
-            "SELECT 1 FROM articles WHERE (url = ? OR canonical_url = ?) AND fetched_at >= ? LIMIT 1", (url, url, since)
-        ).fetchone()
-    return row is not None
+    with store.open_store(target) as opened:
+        return opened.stored_since(url, since)
 
 
 class SharedPoliteness:
@@ -332,13 +319,13 @@ class SharedPoliteness:
         self.crawler = crawler
         self.delay = crawler.settings.getfloat("DOWNLOAD_DELAY")
         self.autothrottle = crawler.settings.getbool("AUTOTHROTTLE_ENABLED")
-        self.server = redis.Redis.from_url(crawler.settings.get("NEWSCLEAN_FRONTIER"))
+        self.server = redis.Redis.from_url(config.FRONTIER.get(crawler.settings))
         self._reserve = self.server.register_script(_RESERVE)
-        self.prefix = f"newsclean:polite:{crawler.settings.get('NEWSCLEAN_FRONTIER_RUN')}"
+        self.prefix = f"newsclean:polite:{config.FRONTIER_RUN.get(crawler.settings)}"
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        if not crawler.settings.get("NEWSCLEAN_FRONTIER"):
+        if not config.FRONTIER.get(crawler.settings):
             raise NotConfigured("no shared frontier")
         return cls(crawler)
 
