@@ -194,9 +194,13 @@ def test_processes_of_one_crawl_share_a_sites_pace(redis_url: str, tmp_path: Pat
             _finish(proc, log)
         times = sorted(t for t, _ in site.requests)
     assert len(_rows(db)) == 24
-    gaps = [b - a for a, b in itertools.pairwise(times)]
-    # One request per 0.2 s for the site, whichever process sends it (a few ms of jitter allowed).
-    assert min(gaps) > 0.15, sorted(gaps)[:5]
+    # One request per 0.2 s started for the site by both processes together: at most 10 in any 2 s,
+    # plus one per process whose first request was slow to leave (two processes each keeping its own
+    # 0.2 s would send up to 20).
+    busiest = max(sum(1 for u in times if t <= u < t + 2.0) for t in times)
+    assert busiest <= 12, busiest
+    gaps = sorted(b - a for a, b in itertools.pairwise(times))
+    assert gaps[len(gaps) // 2] > 0.18  # most requests a full delay apart
 
 
 def test_the_frontier_needs_a_run_name() -> None:

@@ -62,6 +62,9 @@ HEARTBEAT = 0.5
 DEAD_AFTER = 5.0
 """A process whose heartbeat is older than this is dead: its in-flight requests go back to the queue."""
 
+LATE_TRIES = 5
+"""How many turns a request may miss (its process busy when its turn came) before it goes anyway."""
+
 # Pops the best request and records it in the popping process's in-flight hash, atomically: a
 # request is always either in the queue or in exactly one process's in-flight hash.
 _POP = """
@@ -130,7 +133,7 @@ class Frontier:
         # The processes of one crawl share its work; the run lock would refuse all but the first.
         settings.set(config.LOCK_ENABLED.name, False, priority="cmdline")
         settings.set_in_component_priority_dict("SPIDER_MIDDLEWARES", FilterableRequests, 10)
-        settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", SharedPoliteness, 50)
+        settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", SharedPoliteness, 950)
 
 
 class FilterableRequests(BaseSpiderMiddleware):
@@ -343,6 +346,14 @@ class SharedPoliteness:
         delay = self._delay_for(slot)
         if delay <= 0:
             return
-        wait = int(self._reserve(keys=[f"{self.prefix}:{slot}"], args=[int(delay * 1000)]))
-        if wait > 0:
-            await asyncio.sleep(wait / 1000)
+        loop = asyncio.get_running_loop()
+        for _ in range(LATE_TRIES):
+            wait = int(self._reserve(keys=[f"{self.prefix}:{slot}"], args=[int(delay * 1000)]))
+            due = loop.time() + wait / 1000
+            if wait > 0:
+                await asyncio.sleep(wait / 1000)
+            # Woken late (the event loop was busy): that turn has gone by, and sending now could
+            # bunch this request with others'; take a new turn.
+            if loop.time() - due <= delay / 2:
+                return
+        logger.debug("polite: %s late for its turn %d times on %s; sent now", request.url, LATE_TRIES, slot)
