@@ -13,7 +13,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
 from newsclean import config, stats, store
-from newsclean.store.postgres import AsyncWriter
+from newsclean.store.postgres import ThreadWriter
 from newsclean.urls import seen_key
 
 logger = logging.getLogger(__name__)
@@ -140,13 +140,13 @@ class SQLitePipeline(_Pipeline):
 
 class PostgresPipeline(SQLitePipeline):
     """Stores each item as one row of ``articles`` in the PostgreSQL database ``NEWSCLEAN_DB``, one
-    transaction per item, through an async connection pool on the crawl's event loop: downloads and
+    transaction per item, written by a thread of its own that the pipeline awaits: downloads and
     extraction go on while PostgreSQL commits."""
 
     def __init__(self, crawler: Crawler) -> None:
         _Pipeline.__init__(self, crawler)
         self.url = config.DB.get(crawler.settings)
-        self.writer = AsyncWriter(self.url)
+        self.writer = ThreadWriter(self.url)
 
     async def open_spider(self, spider: Spider | None = None) -> None:  # type: ignore[override]
         await self.writer.open()
