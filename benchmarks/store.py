@@ -10,8 +10,9 @@ looked up, then an upsert on ``canonical_url``), texts of about 3,000 characters
    waits for its WAL flush: the server's default) and off (a commit returns before the flush: a
    server crash may lose the last commits but never leaves half a row; the same promise SQLite's
    ``NORMAL`` makes);
-3. PostgreSQL through the crawl's writer (an ``AsyncConnectionPool`` of 4 on an asyncio loop, four
-   articles in flight at a time, as four pipelines calls would be), ``synchronous_commit`` on.
+3. PostgreSQL through the crawl's writer (one connection in a thread of its own, awaited from an
+   asyncio loop, four articles in flight at a time as four pipeline calls would be),
+   ``synchronous_commit`` on.
 
 Without ``--postgres`` a fresh server is started on loopback (the machine's PostgreSQL programs, with
 ``fsync`` on, so that commits cost what they cost). Rows/s of each, and the ratio of each
@@ -36,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from newsclean import store
 from newsclean.article import ARTICLE_FIELDS
-from newsclean.pgstore import AsyncWriter, PostgresStore
+from newsclean.store.postgres import PostgresStore, ThreadWriter
 
 WORDS = [
     "the",
@@ -80,7 +81,7 @@ def timed(label: str, rows: list[dict[str, Any]], save: Any) -> float:
     return rate
 
 
-async def _pooled(writer: AsyncWriter, rows: list[dict[str, Any]], at_once: int) -> None:
+async def _pooled(writer: ThreadWriter, rows: list[dict[str, Any]], at_once: int) -> None:
     await writer.open()
     queue = iter(rows)
 
@@ -118,9 +119,9 @@ def main(argv: list[str] | None = None) -> int:
                             pg.save_article)  # fmt: skip
         rows = articles(args.rows, 4)
         started = time.perf_counter()
-        asyncio.run(_pooled(AsyncWriter(url), rows, 4))
+        asyncio.run(_pooled(ThreadWriter(url), rows, 4))
         pooled = len(rows) / (time.perf_counter() - started)
-        print(f"{'PostgreSQL, crawl writer (pool of 4, 4 at a time), sync on':<58} {pooled:8.0f} rows/s")
+        print(f"{'PostgreSQL, crawl writer (thread, 4 at a time), sync on':<58} {pooled:8.0f} rows/s")
         for label, rate in (("one connection, sync on", durable), ("one connection, sync off", relaxed),
                             ("crawl writer", pooled)):  # fmt: skip
             print(f"PostgreSQL {label} / SQLite: {rate / sqlite_rate:.2f}")

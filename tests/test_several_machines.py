@@ -206,13 +206,13 @@ def test_processes_of_one_crawl_share_a_sites_pace(redis_url: str, tmp_path: Pat
 def test_the_frontier_needs_a_run_name() -> None:
     from scrapy.settings import Settings
 
-    from newsclean.frontier import Frontier, FrontierSettingsError
+    from newsclean.crawl.frontier import Frontier, FrontierSettingsError
 
     settings = Settings({"NEWSCLEAN_FRONTIER": "redis://127.0.0.1:1/0"})
     with pytest.raises(FrontierSettingsError, match="NEWSCLEAN_FRONTIER_RUN"):
         Frontier().update_settings(settings)
     settings.set("NEWSCLEAN_FRONTIER_RUN", "2026-12-03")
     Frontier().update_settings(settings)
-    assert settings["SCHEDULER"] == "newsclean.frontier.FrontierScheduler"
+    assert settings["SCHEDULER"] == "newsclean.crawl.frontier.FrontierScheduler"
     assert settings.getbool("SCHEDULER_PERSIST")
     assert settings["SCHEDULER_QUEUE_KEY"] == "newsclean:2026-12-03:%(spider)s:requests"
