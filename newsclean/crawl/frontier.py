@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
+from scrapy.utils.misc import load_object
 from scrapy_redis.scheduler import Scheduler
 
 from newsclean import config, stats, store
@@ -171,7 +172,14 @@ class FrontierScheduler(Scheduler):
         return f"{self.prefix}:{name}"
 
     def open(self, spider: Spider) -> None:
-        super().open(spider)
+        # scrapy-redis's own open(), less its flush on start (never wanted here) and its deprecated
+        # Spider.log() call.
+        self.spider = spider
+        self.queue = load_object(self.queue_cls)(
+            server=self.server, spider=spider, key=self.queue_key % {"spider": spider.name}, serializer=self.serializer
+        )
+        if not self.df:
+            self.df = load_object(self.dupefilter_cls).from_spider(spider)
         self.prefix = self.queue.key.removesuffix(":requests")
         self.inflight = self._key(f"inflight:{self.worker}")
         self._beat()
