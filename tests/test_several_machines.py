@@ -55,11 +55,13 @@ def test_demo_into_postgres_gives_the_same_rows_as_into_sqlite(
     tmp_path: Path, pg_url: str, run_env: dict[str, str]
 ) -> None:
     sqlite_db = str(tmp_path / "demo.sqlite")
-    for target in (sqlite_db, pg_url):
-        proc = subprocess.run(["newsclean", "demo", "--db", target], cwd=tmp_path, env=run_env, capture_output=True,
-                              text=True, timeout=180)  # fmt: skip
-        assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "postgresql://postgres@127.0.0.1:" in proc.stdout  # where the data went, without a password
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    demos = [subprocess.Popen(["newsclean", "demo", "--db", target], cwd=tmp_path, env=run_env, **pipes)
+             for target in (sqlite_db, pg_url)]  # fmt: skip
+    for demo in demos:  # side by side: each its own fixture server, its own store
+        out, err = demo.communicate(timeout=180)
+        assert demo.returncode == 0, err[-3000:]
+    assert "postgresql://postgres@127.0.0.1:" in out  # where the data went, without a password
     sqlite_rows, pg_rows = _rows(sqlite_db), _rows(pg_url)
     assert sqlite_rows
     assert set(pg_rows) == set(sqlite_rows)
