@@ -39,6 +39,9 @@ LINKS_DUPLICATE = "newsclean/links/duplicate"
 FRONTIER_REQUEUED = "newsclean/frontier/requeued"
 FRONTIER_REQUEUED_STORED = "newsclean/frontier/requeued_already_stored"
 
+# Politeness: a site's slot paused for the Retry-After of a 429 or 503.
+RETRY_AFTER = "newsclean/politeness/retry_after"
+
 # Extraction: a site's body rule matched nothing and the generic path gave the text.
 RULES_BODY_MISSED = "newsclean/rules/body_missed"
 

@@ -4,7 +4,9 @@ store says of past runs."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -15,6 +17,7 @@ from newsclean.fixtures import DEFAULT_ROOT
 
 DEMO_DB = "data/demo.sqlite"
 STORE_DB = config.DB.default
+DEMO_HELP = f"the store: an SQLite file or a postgresql:// URL (default {DEMO_DB})"
 STORE_HELP = f"the crawl's store: an SQLite file or a postgresql:// URL (default {STORE_DB})"
 
 
@@ -29,7 +32,16 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError(f"no fixtures folder at {fixtures}")
     from newsclean import store
 
-    db = args.db if store.is_postgres(args.db) else str(Path(args.db).resolve())
+    ours: list[Path] = []  # the run locks this demo will leave behind (PostgreSQL's are not files)
+    if store.is_postgres(args.db):
+        db = args.db
+        writable_postgres(db)
+    else:
+        path = Path(args.db)
+        writable_store(path)
+        locks = [path.with_name(f"{path.name}.{name}.lock") for name in SITE_SPIDERS]
+        ours = [lock for lock in locks if not lock.exists()]
+        db = str(path.resolve())
     with serve(fixtures) as mirror:
         settings = scrapy_settings(
             {
@@ -47,7 +59,11 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
         for name, spider in SITE_SPIDERS.items():
             crawlers[name] = process.create_crawler(spider)
             process.crawl(crawlers[name])
-        process.start()
+        try:
+            process.start()
+        finally:
+            for lock in ours:  # every crawl of the demo has ended: its run locks are free
+                lock.unlink(missing_ok=True)
     out.write(summary(db, {name: c.stats.get_stats() for name, c in crawlers.items() if c.stats}))
     return 1 if process.bootstrap_failed else 0
 
@@ -56,7 +72,7 @@ def summary(db: str, values: dict[str, dict[str, Any]]) -> str:
     """What a crawl did per site: new, updated and skipped articles, drops and errors by reason."""
     from newsclean import store
 
-    with store.open_store(db) as opened:
+    with open_store(db) as opened:
         rows = opened.articles_by_site()
     lines = [f"articles stored in {store.where(db)} (table `articles`)"]
     for name, crawl_stats in values.items():
@@ -71,14 +87,56 @@ def summary(db: str, values: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def open_store(target: str) -> Any:
-    """The store at ``target`` (an SQLite path or a PostgreSQL URL); :class:`UsageError` when there is none."""
+def writable_store(db: Path) -> None:
+    """:class:`UsageError` unless ``db`` is (or can be made) a newsclean store this process can write:
+    checked before a crawl, so that a wrong ``--db`` is one line, not a traceback after the crawl."""
+    from newsclean import store
+
+    if db.is_dir():
+        raise UsageError(f"{db} is a directory, not a SQLite file")
+    existed = db.exists()
+    try:
+        store.connect(db).close()
+    except (sqlite3.Error, OSError) as exc:
+        if not existed:  # leave nothing behind
+            for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+                with contextlib.suppress(OSError):
+                    path.unlink(missing_ok=True)
+        what = "not a SQLite file" if "not a database" in str(exc) else str(exc)
+        raise UsageError(f"cannot store into {db}: {what}") from None
+
+
+def writable_postgres(url: str) -> None:
+    """:class:`UsageError` unless the PostgreSQL database at ``url`` can be reached (and its tables
+    made or brought forward): checked before a crawl, like :func:`writable_store`."""
     from newsclean import store
 
     try:
-        return store.open_store(target, must_exist=True)
+        store.open_store(url, must_exist=True).close()
     except store.StoreMissingError as exc:
-        raise UsageError(f"{exc} (give the crawl's NEWSCLEAN_DB with --db)") from None
+        raise UsageError(str(exc)) from None
+
+
+def open_store(path: str) -> Any:
+    """The store at ``path`` (an SQLite file, opened read only, or a PostgreSQL URL); :class:`UsageError`
+    when there is none, or it is not one."""
+    from newsclean import store
+
+    if store.is_postgres(path):
+        try:
+            return store.open_store(path, must_exist=True)
+        except store.StoreMissingError as exc:
+            raise UsageError(f"{exc} (give the crawl's NEWSCLEAN_DB with --db)") from None
+    if not Path(path).is_file():
+        raise UsageError(f"no store at {path} (give the crawl's NEWSCLEAN_DB with --db)")
+    try:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        conn.row_factory = sqlite3.Row
+        conn.execute("SELECT 1 FROM runs LIMIT 1").fetchall()
+    except sqlite3.Error as exc:
+        what = "not a SQLite file" if "not a database" in str(exc) else f"not a newsclean store ({exc})"
+        raise UsageError(f"{path}: {what}") from None
+    return store.SQLiteStore(path, conn=conn)
 
 
 def cmd_runs(args: argparse.Namespace, out: TextIO) -> int:
@@ -131,9 +189,7 @@ def cmd_check_sites(args: argparse.Namespace, out: TextIO) -> int:
 def add_commands(commands: Any) -> None:
     p = commands.add_parser("demo", help="crawl the shipped fixtures offline with the real spiders")
     p.add_argument(
-        "--db",
-        default=DEMO_DB,
-        help=f"the store: an SQLite file or a postgresql:// URL (default {DEMO_DB})",
+        "--db", default=DEMO_DB, help=DEMO_HELP
     )
     p.add_argument("--fixtures", default=str(DEFAULT_ROOT), help="folder of fixtures to serve")
     p.add_argument("-v", "--verbose", action="store_true", help="Scrapy's INFO log on stderr")

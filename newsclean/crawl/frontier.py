@@ -134,7 +134,7 @@ class Frontier:
         # The processes of one crawl share its work; the run lock would refuse all but the first.
         settings.set(config.LOCK_ENABLED.name, False, priority="cmdline")
         settings.set_in_component_priority_dict("SPIDER_MIDDLEWARES", FilterableRequests, 10)
-        settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", SharedPoliteness, 950)
+        settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", SharedPoliteness, 960)
 
 
 class FilterableRequests(BaseSpiderMiddleware):

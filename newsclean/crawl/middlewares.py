@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import datetime
 from typing import Any, Self
 
 from scrapy import Request, Spider, signals
@@ -43,7 +42,7 @@ class IncrementalMiddleware:
     def __init__(self, crawler: Crawler, target: str) -> None:
         self.crawler = crawler
         self.target = target
-        self.fetched: dict[str, datetime] = {}
+        self.opened: store.Store | None = None  # the store (either kind), read for each article link
         self.requested: set[bytes] = set()  # seen_key of each canonical URL requested in this run
         self.refresh = False
 
@@ -54,14 +53,23 @@ class IncrementalMiddleware:
             raise NotConfigured("storage is off")
         middleware = cls(crawler, target)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
     def spider_opened(self, spider: Spider) -> None:
         self.refresh = wants_refresh(spider)
-        if store.exists(self.target) and not self.refresh:  # read from the shared store, if it is one
-            with store.open_store(self.target) as opened:
-                self.fetched = opened.fetched_times(spider.name)
-        logger.info("%d stored articles known; refresh: %s", len(self.fetched) // 2 or 0, self.refresh)
+        if store.exists(self.target) and not self.refresh:
+            # Looked up by URL, one indexed query a link: stored articles are found whichever spider
+            # (or host, with PostgreSQL) stored them (rows are stored under the site, the generic
+            # spiders are named otherwise), and a store of millions of articles costs no memory.
+            self.opened = store.open_store(self.target)
+        where = store.where(self.target)
+        logger.info("incremental: stored articles looked up in %s; refresh: %s", where, self.refresh)
+
+    def spider_closed(self, spider: Spider) -> None:
+        if self.opened is not None:
+            self.opened.close()
+            self.opened = None
 
     def _count(self, key: str) -> None:
         assert self.crawler.stats is not None
@@ -78,8 +86,10 @@ class IncrementalMiddleware:
             self._count(stats.LINKS_DUPLICATE)
             return False
         self.requested.add(key)
-        fetched = self.fetched.get(request.url) or self.fetched.get(url)
-        if fetched is None or self.refresh:
+        if self.opened is None or self.refresh:
+            return True
+        fetched = self.opened.fetched_time(*dict.fromkeys((request.url, url)))
+        if fetched is None:
             return True
         dates = [d for d in (parse_time(entry.updated), parse_time(entry.published)) if d]
         if dates and max(dates) > fetched:
@@ -123,7 +133,7 @@ class ConditionalRequestsMiddleware:
         return middleware
 
     def spider_opened(self, spider: Spider) -> None:
-        if store.exists(self.target) and not wants_refresh(spider):
+        if store.exists(self.target) and not wants_refresh(spider):  # read from the shared store, if it is one
             with store.open_store(self.target) as opened:
                 self.known = opened.load_validators()
 

@@ -8,7 +8,7 @@ What the crawl and the commands call, the same for both kinds::
 
     with open_store("data/newsclean.sqlite") as store:          # or "postgresql://user@host:5432/news"
         store.save_article(article)        # "new" | "updated" | "unchanged", one transaction
-        store.fetched_times(site)          # URL -> when its stored copy was fetched
+        store.fetched_time(url, ...)       # when the article stored under any of the URLs was fetched
         store.load_validators(); store.save_validators({url: (etag, last_modified)})
         run = store.start_run(spider); store.finish_run(run, values); store.runs(spider, limit)
         store.spiders(); store.articles_by_site(); store.schema_version()
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Protocol, Self
@@ -33,7 +34,7 @@ from newsclean.store.sqlite import (
     ARTICLE_COLUMNS,
     RUN_KEYS,
     connect,
-    fetched_times,
+    fetched_time,
     finish_run,
     load_validators,
     runs,
@@ -52,7 +53,7 @@ __all__ = [
     "StoreMissingError",
     "connect",
     "exists",
-    "fetched_times",
+    "fetched_time",
     "finish_run",
     "is_postgres",
     "load_validators",
@@ -77,7 +78,7 @@ class Store(Protocol):
     def __exit__(self, *exc: object) -> None: ...
     def schema_version(self) -> int: ...
     def save_article(self, article: Any) -> str: ...
-    def fetched_times(self, site: str) -> dict[str, datetime]: ...
+    def fetched_time(self, *urls: str) -> datetime | None: ...
     def stored_since(self, url: str, since: str) -> bool: ...
     def load_validators(self) -> dict[str, tuple[str, str]]: ...
     def save_validators(self, validators: dict[str, tuple[str, str]]) -> None: ...
@@ -97,10 +98,11 @@ class SQLiteStore:
 
     kind = "sqlite"
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, conn: sqlite3.Connection | None = None) -> None:
+        """``conn``: an open connection to use as it is (a read-only one, say): no tables are made."""
         self.path = Path(path)
         self.where = str(self.path)
-        self.conn = sqlite.connect(self.path)
+        self.conn = conn if conn is not None else sqlite.connect(self.path)
         self._store = sqlite
 
     def close(self) -> None:
@@ -113,13 +115,16 @@ class SQLiteStore:
         self.close()
 
     def schema_version(self) -> int:
-        return int(self.conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0])
+        try:
+            return int(self.conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0])
+        except sqlite3.OperationalError:  # a store from before versions, opened read only
+            return 0
 
     def save_article(self, article: Any) -> str:
         return self._store.save_article(self.conn, article)
 
-    def fetched_times(self, site: str) -> dict[str, datetime]:
-        return self._store.fetched_times(self.conn, site)
+    def fetched_time(self, *urls: str) -> datetime | None:
+        return self._store.fetched_time(self.conn, *urls)
 
     def stored_since(self, url: str, since: str) -> bool:
         row = self.conn.execute(

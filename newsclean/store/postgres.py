@@ -140,14 +140,17 @@ class PostgresStore:
             self.conn.execute(self._queries["upsert"], row)
         return _outcome(old, row)
 
-    def fetched_times(self, site: str) -> dict[str, datetime]:
-        """URL (as fetched and canonical) -> when the stored article was fetched, for one site."""
-        known: dict[str, datetime] = {}
-        with self.conn.cursor() as cur:
-            for row in cur.execute("SELECT url, canonical_url, fetched_at FROM articles WHERE site = %s", (site,)):
-                when = parse_time(row["fetched_at"]) or datetime.min.replace(tzinfo=UTC)
-                known[row["url"]] = known[row["canonical_url"]] = when
-        return known
+    def fetched_time(self, *urls: str) -> datetime | None:
+        """When the article stored under any of ``urls`` (as fetched, or canonical) was fetched; None
+        when none is stored."""
+        row = self.conn.execute(
+            "SELECT fetched_at FROM articles WHERE canonical_url = ANY(%s) "
+            "UNION ALL SELECT fetched_at FROM articles WHERE url = ANY(%s) LIMIT 1",
+            (list(urls), list(urls)),
+        ).fetchone()
+        if row is None:
+            return None
+        return parse_time(row["fetched_at"]) or datetime.min.replace(tzinfo=UTC)
 
     def stored_since(self, url: str, since: str) -> bool:
         """True when an article fetched from (or canonical at) ``url`` was stored at ``since`` or later."""
