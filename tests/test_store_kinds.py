@@ -69,7 +69,9 @@ def test_articles_runs_and_validators_behave_alike(target: str) -> None:
         assert store.save_article(_article(1)) == "unchanged"
         assert store.save_article(_article(1, "Corrected " + "word " * 40)) == "updated"
         assert store.save_article(_article(2)) == "new"
-        assert store.fetched_time("https://x.example/2") == store.fetched_time("https://x.example/9", "https://x.example/2")
+        assert store.fetched_time("https://x.example/2") == store.fetched_time(
+            "https://x.example/9", "https://x.example/2"
+        )
         assert store.fetched_time("https://x.example/2") is not None
         assert store.fetched_time("https://x.example/9") is None
         assert store.stored_since("https://x.example/1", "2026-12-03T08:00:00+00:00")

@@ -188,9 +188,7 @@ def cmd_check_sites(args: argparse.Namespace, out: TextIO) -> int:
 
 def add_commands(commands: Any) -> None:
     p = commands.add_parser("demo", help="crawl the shipped fixtures offline with the real spiders")
-    p.add_argument(
-        "--db", default=DEMO_DB, help=DEMO_HELP
-    )
+    p.add_argument("--db", default=DEMO_DB, help=DEMO_HELP)
     p.add_argument("--fixtures", default=str(DEFAULT_ROOT), help="folder of fixtures to serve")
     p.add_argument("-v", "--verbose", action="store_true", help="Scrapy's INFO log on stderr")
     p.set_defaults(run=cmd_demo)
