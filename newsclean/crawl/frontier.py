@@ -8,8 +8,9 @@ Redis priority queue and drops URLs any of them has already queued (scrapy-redis
 - **Per-run keys.** ``newsclean:<run>:<spider>:requests`` / ``:dupefilter``: a crawl scheduled
   with a new run name starts clean; the queue persists (``SCHEDULER_PERSIST`` is forced on), so
   the first process to finish never deletes the others' work.
-- **Nothing lost when a process dies.** A request is moved from the queue into the process's own
-  in-flight hash in one atomic step (a Lua script), and leaves it only when Scrapy is done with it:
+- **Nothing lost when a process dies.** A URL is marked seen and queued in one atomic step, and a
+  request is moved from the queue into the process's own in-flight hash in another (Lua scripts);
+  it leaves that hash only when Scrapy is done with it:
   downloaded, its callback run, its items through the pipelines (stored) and the requests it
   yielded queued. Each process keeps a heartbeat key alive in Redis; the in-flight requests of a
   process whose heartbeat expired (``kill -9``, a host gone) are put back in the queue by the
@@ -74,6 +75,13 @@ if #found == 0 then return false end
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
 redis.call('HSET', KEYS[2], found[1], ARGV[1])
 return found[1]
+"""
+# Marks a request seen and queues it in one atomic step: a process killed between the two would
+# leave a URL every process takes for queued, and nobody fetches. Returns 0 for a URL already seen.
+_PUSH = """
+if ARGV[1] ~= '' and redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 1
 """
 # Takes over a dead process's in-flight requests (into the caller's own hash, so that if the caller
 # dies too, they are taken over again) and forgets the dead process.
@@ -156,6 +164,7 @@ class FrontierScheduler(Scheduler):
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.handed: dict[Request, bytes] = {}  # requests given to the engine -> their queue entry
         self._pop = self.server.register_script(_POP)
+        self._push = self.server.register_script(_PUSH)
         self._adopt = self.server.register_script(_ADOPT)
         self._task: asyncio.Task[None] | None = None
 
@@ -235,12 +244,13 @@ class FrontierScheduler(Scheduler):
         super().close(reason)
 
     def enqueue_request(self, request: Request) -> bool:
-        if not request.dont_filter and self.df.request_seen(request):
+        fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
+        data = self.queue._encode_request(request)
+        if not self._push(keys=[self.df.key, self.queue.key], args=[fingerprint, -request.priority, data]):
             self.df.log(request, self.spider)
             return False
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/redis")
-        self.queue.push(request)
         return True
 
     def next_request(self) -> Request | None:
