@@ -183,12 +183,13 @@ def test_list_items_are_paragraphs_without_markers() -> None:
     ]
 
 
-def test_known_site_page_without_its_body_is_not_an_article() -> None:
+def test_known_site_page_without_its_body_and_too_little_text_is_not_an_article() -> None:
     rules = Site(name="example", domains=("example.org",), body=("//div[@class='story']",))
     html = _page("".join(f"<p>{p}</p>" for p in PARAGRAPHS))
     result = extract(html, "https://example.org/section", rules)
     assert result.article is None
     assert result.reason.startswith("no article body")
+    assert "too short for an article" in result.reason
 
 
 def test_collection_page_is_not_an_article() -> None:

@@ -112,16 +112,27 @@ def drop_lines(
     return kept
 
 
+# A lead printed twice: a repeat of the first line (LEAD_LINES) among the first LEAD_WINDOW lines.
+LEAD_LINES = 1
+LEAD_WINDOW = 3
+
+
 def dedupe(lines: list[str], removed: list[Removal], min_chars: int = 30) -> list[str]:
-    """``lines`` with later exact repeats of a paragraph (of ``min_chars`` or more) removed."""
-    seen: set[str] = set()
-    kept = []
-    for line in lines:
+    """``lines`` without true repeats of a paragraph (of ``min_chars`` or more): the same block twice
+    in a row, or the lead printed again among the first lines.
+
+    A paragraph repeated further on is the article's own (an interview's recurring question, a
+    recipe's "Portion:" line, the feature list of each product in a buying guide) and stays.
+    """
+    kept: list[str] = []
+    lead: set[str] = set()
+    for i, line in enumerate(lines):
         key = line.casefold()
-        if len(line) >= min_chars and key in seen:
+        if len(line) >= min_chars and ((kept and kept[-1].casefold() == key) or (i < LEAD_WINDOW and key in lead)):
             removed.append(("repeated paragraph", line))
             continue
-        seen.add(key)
+        if i < LEAD_LINES:
+            lead.add(key)
         kept.append(line)
     return kept
 

@@ -12,11 +12,13 @@ import lxml.html
 import trafilatura
 from lxml.html import HtmlElement
 from readability import Document
+from trafilatura.metadata import extract_metadata
 
 from newsclean import dates
 from newsclean.article import Article
-from newsclean.extraction import clean, metadata, stopwords, xpaths
-from newsclean.extraction.html import decode, node_text, parse
+from newsclean.extraction import clean, fields, metadata, stopwords, xpaths
+from newsclean.extraction.clean import HEADING_LINES
+from newsclean.extraction.html import decode, node_text, parse, remove
 from newsclean.extraction.language import detect_language
 from newsclean.extraction.result import Extraction
 from newsclean.registry import site_for_url
@@ -37,6 +39,29 @@ MIN_PARAGRAPH_CHARS = 80
 SHORT_SHARE = 0.5
 LONGER_BY = 1.5
 MIN_CONTAINED = 0.8
+# A known site's page whose body rule matched nothing is extracted the generic way (rules fail open)
+# and kept when it reads like an article: FALLBACK_MIN_CHARS of running text (paragraphs that end
+# like a sentence; a listing's teaser headlines do not) or more, in FALLBACK_MIN_LINES paragraphs or
+# more, and under MAX_LINK_SHARE of it the text of links.
+FALLBACK_MIN_CHARS = 400
+FALLBACK_MIN_LINES = 2
+MAX_LINK_SHARE = 0.5
+_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
+# An invisible element (hidden, aria-hidden, display:none, template, noscript) is removed unless it
+# holds more than HIDDEN_MAX_SHARE of the page's running text: pages that stream their content into a
+# hidden container, or hide the paywalled part, hide the article itself.
+HIDDEN_MAX_SHARE = 0.5
+# A lead: a block after the headline whose class names it so, of running text.
+_LEAD_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:lead|intro|teaser|preamble|standfirst|summary|excerpt|abstract|synopsis|dek|strapline)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+LEAD_MIN_CHARS = 40
+LEAD_MAX_CHARS = 700
+_NOT_LEAD_ANCESTORS = frozenset({"nav", "aside", "footer", "figure", "a", "li", "figcaption", "form", "header"})
+CARD_RUN = 3
+# Tags whose text may hold a site's line field ("SOURCE: AFP") outside the body.
+_FIELD_LINE_TAGS = ("p", "div", "span", "li", "small", "footer", "em", "strong", "section", "aside")
 
 
 def extract_article(
@@ -101,9 +126,18 @@ def _narrow(tree: HtmlElement, rules: Site) -> HtmlElement | None:
     return doc
 
 
-def _body_lines(tree: HtmlElement, url: str | None) -> tuple[list[str], Any]:
-    doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True, **TRAFILATURA_OPTIONS)
-    return _lines(getattr(doc, "text", None) or ""), doc
+def _body_lines(tree: HtmlElement, url: str | None) -> list[str]:
+    doc = trafilatura.bare_extraction(tree, url=url, with_metadata=False, **TRAFILATURA_OPTIONS)
+    return _lines(getattr(doc, "text", None) or "")
+
+
+def _fallback_metadata(tree: HtmlElement, url: str | None, meta: metadata.Metadata) -> Any:
+    """trafilatura's own metadata (its title, byline and date heuristics, htmldate), read only when
+    the page's JSON-LD and ``<meta>`` tags lack a title, a date or a byline: it costs as much as a
+    tenth of the extraction."""
+    if meta.title and meta.published_raw and (meta.authors or meta.credit or meta.source):
+        return None
+    return extract_metadata(tree, url, None, False)
 
 
 def _lines(text: str) -> list[str]:
@@ -115,10 +149,29 @@ def _lines(text: str) -> list[str]:
     return [line.removeprefix("- ") for line in lines if line and line != "-"]
 
 
-def _paragraph_chars(tree: HtmlElement) -> int:
-    """Characters in the page's paragraphs long enough to be running text."""
-    lengths = (len(node_text(p)) for p in tree.xpath(xpaths.PARAGRAPHS))
+def _paragraph_chars(tree: HtmlElement, xpath: str = xpaths.PARAGRAPHS) -> int:
+    """Characters in the paragraphs (under ``tree``) long enough to be running text."""
+    lengths = (len(node_text(p)) for p in tree.xpath(xpath))
     return sum(n for n in lengths if n >= MIN_PARAGRAPH_CHARS)
+
+
+def _prune_invisible(tree: HtmlElement, removed: list[clean.Removal]) -> None:
+    """Remove the elements no reader sees, except one that holds most of the page's running text."""
+    nodes = [n for n in tree.xpath(xpaths.INVISIBLE) if isinstance(n, HtmlElement)]
+    if not nodes:
+        return
+    total = _paragraph_chars(tree)
+    for node in nodes:
+        if node.getparent() is None:
+            continue
+        held = _paragraph_chars(node, ".//p") if total else 0
+        if held > HIDDEN_MAX_SHARE * total:
+            removed.append(("invisible, kept: it holds the page's running text", node_text(node)[:200]))
+            continue
+        text = node_text(node)
+        remove(node)
+        if text:
+            removed.append(("invisible", text))
 
 
 def _looks_short(lines: list[str], paragraph_chars: int, json_ld_body: str) -> bool:
@@ -144,7 +197,7 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
     tree = parse(html)
     if tree is None:
         return Extraction(None, "empty or unparsable document")
-    meta = metadata.from_json_ld(tree)
+    meta = metadata.from_json_ld(tree, url)
     meta.fill(metadata.from_meta(tree))
     declared = {t.lower() for t in meta.page_types}
     if declared & {t.lower() for t in metadata.NOT_ARTICLE_TYPES} and not declared & (
@@ -152,18 +205,19 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
     ):
         return Extraction(None, f"page declares itself {sorted(meta.page_types)}, not an article")
     site = _site_fields(tree, rules)
+    dek = _dek(tree) if rules.body else ""  # read before the site's prune rules take the header away
 
     removed: list[clean.Removal] = []
-    clean.prune(tree, xpaths.INVISIBLE, "invisible", removed)
+    _prune_invisible(tree, removed)
     for xpath in rules.prune:
         clean.prune(tree, xpath, f"prune:{xpath}", removed)
     clean.keep_embedded_posts(tree, xpaths.EMBEDDED_POSTS)
     narrowed = _narrow(tree, rules)
-    if rules.body and narrowed is None:
-        # A known site's page without its article body is a listing, an error page, or a new layout:
-        # storing whatever else the page holds would fill the store with menus and headlines.
-        return Extraction(None, "no article body (the site rules' body XPaths match nothing)", removed)
-    lines, doc = _body_lines(narrowed if narrowed is not None else tree, url)
+    # A known site's page without its article body is a new layout, an A/B variant, or a page that is
+    # no article (a listing, an error page): the generic path decides, and the miss is recorded.
+    body_missed = bool(rules.body) and narrowed is None
+    doc = _fallback_metadata(tree, url, meta)
+    lines = _body_lines(narrowed if narrowed is not None else tree, url)
     method = "trafilatura" + ("+body" if narrowed is not None else "")
     # Guard: trafilatura sometimes keeps only the first of several sibling blocks of the article.
     # Only then, readability-lxml gets a say, and only when it finds much more that includes ours.
@@ -180,24 +234,52 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
                 site.setdefault(name, [hit.group(1).strip()] if name in LIST_FIELDS else hit.group(1).strip())
                 removed.append((f"line_fields:{name}", lines.pop(i)))
                 break
+        else:
+            # Not among the body lines: the page may print it outside the body container.
+            if value := _page_line_field(tree, pattern):
+                site.setdefault(name, [value] if name in LIST_FIELDS else value)
     lines = clean.drop_lines(lines, rules.drop_line_patterns, "drop_lines", removed)
     lines = clean.drop_related(lines, removed)
+    # Other articles' headlines printed in the body as links: a run of CARD_RUN of them is a teaser
+    # list whatever its markup; after a body rule missed, one is enough (the site's prune rules were
+    # written for the layout that changed too).
+    lines = _drop_link_cards(tree, lines, removed, 1 if body_missed else CARD_RUN)
     lines = clean.drop_lines(lines, clean.BOILERPLATE_LINES, "boilerplate", removed)
     own_urls = {u.rstrip("/") for u in (url, meta.canonical_url) if u}
     lines = clean.drop_lines(lines, [re.compile(re.escape(u) + "/?") for u in own_urls], "own URL", removed)
 
-    title = site.get("title") or meta.title or _clean_attr(doc, "title")
-    subtitle = site.get("subtitle") or meta.subtitle
+    site_keys = fields.site_keys(metadata.site_names(tree), url)
+    h1 = [node_text(h) for h in tree.iter("h1")][:1]
+    title = site.get("title") or fields.clean_title(meta.title or _clean_attr(doc, "title"), site_keys, h1)
+    # A site's subtitle field is written for the layout its body rule was: when that missed, the
+    # standfirst under the headline is looked for the generic way (and not repeated in the text).
+    subtitle = site.get("subtitle") or meta.subtitle or (dek if body_missed else "")
     headings = [title, subtitle, meta.title, _clean_attr(doc, "title"), *metadata.title_parts(tree)]
     # Not the description: it is often the lead paragraph itself (measured: F1 -0.001, recall -0.005).
     lines = clean.drop_headings(lines, headings, removed)
     lines = clean.dedupe(lines, removed)
+    if body_missed:
+        method += "+body_missed"
+        # The generic path keeps the block it takes for the content; a lead printed before it (which
+        # the site's body rule named as a part of its own) is looked for after the headline.
+        lead = _lead(tree, lines[0]) if len(rules.body) > 1 and lines else ""
+        if lead and not any(clean._words(lead) in clean._words(line) for line in lines[:HEADING_LINES]):
+            lines.insert(0, lead)
+            method += "+lead"
+        if why := _not_an_article(tree, lines):
+            return Extraction(None, f"no article body (the site rules' body XPaths match nothing; {why})", removed)
     if not lines:
         return Extraction(None, "no article text found", removed)
 
     text = "\n\n".join(lines)
-    authors = site.get("authors") or meta.authors or _split_author(_clean_attr(doc, "author"))
+    bylines = [meta.authors, _split_author(_clean_attr(doc, "author"))]
+    authors = site.get("authors") or next((a for b in bylines if (a := fields.clean_authors(b, site_keys))), [])
     people, agencies = metadata.split_agencies(authors)
+    if not people and not agencies and not site.get("source"):
+        # No person in the byline: the credit line is the organisation the page names as author,
+        # the site itself included ("BBC News"), which is never taken for a person.
+        own = (fields.unescape(n) for b in bylines for n in b if fields.is_site_name(fields.unescape(n), site_keys))
+        agencies = meta.credit or next(own, "")
     published_raw = site.get("published") or meta.published_raw or _clean_attr(doc, "date")
     modified_raw = site.get("modified") or meta.modified_raw
     lang, prob = detect_language(text, meta.html_lang)
@@ -224,6 +306,99 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
         method=method,
     )
     return Extraction(article.finish(), "", removed)
+
+
+_DEK_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:summary|subtitle|sub-title|standfirst|dek|strapline|subheadline|subhead)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+
+
+def _drop_link_cards(tree: HtmlElement, lines: list[str], removed: list[clean.Removal], run: int = 1) -> list[str]:
+    """``lines`` without the titles of link cards: lines that are the whole text of a link and do not
+    end like a sentence (other articles' headlines printed in the body), in runs of ``run`` or more."""
+    cards = {"".join(node_text(a).split()) for a in tree.iter("a") if len(node_text(a)) >= 20}
+    hits = [not _SENTENCE_END.search(line) and "".join(line.split()) in cards for line in lines]
+    drop = [False] * len(lines)
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and hits[j]:
+            j += 1
+        if j - i >= run:
+            drop[i:j] = [True] * (j - i)
+        i = max(j, i + 1)
+    kept = []
+    for line, gone in zip(lines, drop, strict=True):
+        if gone:
+            removed.append(("link card", line))
+        else:
+            kept.append(line)
+    return kept
+
+
+def _dek(tree: HtmlElement) -> str:
+    """The standfirst printed under the page's h1: an h2 or p right after it, or a block its class
+    names so, in the h1's own header."""
+    h1 = next(tree.iter("h1"), None)
+    if h1 is None:
+        return ""
+    following = h1.getnext()
+    candidates = [following] if following is not None and following.tag in {"h2", "p"} else []
+    header = next((a for a in h1.iterancestors() if a.tag == "header"), None)
+    if header is not None:
+        candidates += [n for n in header.iter("h2", "p", "div") if _DEK_CLASS.search(n.get("class") or "")]
+    for node in candidates:
+        text = node_text(node)
+        if LEAD_MIN_CHARS <= len(text) <= LEAD_MAX_CHARS:
+            return text
+    return ""
+
+
+def _lead(tree: HtmlElement, first_line: str) -> str:
+    """The text of the first lead block between the page's h1 and ``first_line`` (outside the page
+    header), or ""."""
+    h1 = next(tree.iter("h1"), None)
+    if h1 is None:
+        return ""
+    after = False
+    for node in tree.iter("div", "p", "section", "h2", "span", "h1"):
+        if node is h1:
+            after = True
+        elif node.tag == "p" and node_text(node) == first_line:
+            return ""
+        elif after and _LEAD_CLASS.search(node.get("class") or "") and len(node.xpath(".//p")) <= 2:
+            text = node_text(node)
+            sized = LEAD_MIN_CHARS <= len(text) <= LEAD_MAX_CHARS and bool(_SENTENCE_END.search(text))
+            if sized and not {a.tag for a in node.iterancestors()} & _NOT_LEAD_ANCESTORS:
+                return text
+    return ""
+
+
+def _page_line_field(tree: HtmlElement, pattern: re.Pattern[str]) -> str:
+    """The group of the first short text block of the page that ``pattern`` matches in full."""
+    for node in tree.iter(*_FIELD_LINE_TAGS):
+        text = node_text(node)
+        if text and len(text) <= 300 and (hit := pattern.fullmatch(text)):
+            return hit.group(1).strip()
+    return ""
+
+
+def _not_an_article(tree: HtmlElement, lines: list[str]) -> str:
+    """Why the generic text of a page is no article (empty when it reads like one)."""
+    chars = sum(len(line) for line in lines)
+    running = sum(len(line) for line in lines if _SENTENCE_END.search(line))
+    if running < FALLBACK_MIN_CHARS or len(lines) < FALLBACK_MIN_LINES:
+        return (
+            f"the page's text is too short for an article ({running} characters of running text "
+            f"in {len(lines)} paragraphs)"
+        )
+    # Compared without spaces: link texts are often pieces (kicker, headline) set apart by markup only.
+    links = "\n".join("".join(node_text(a).split()) for a in tree.iter("a"))
+    linked = sum(len(line) for line in lines if len(line) <= 300 and "".join(line.split()) in links)
+    if linked > MAX_LINK_SHARE * chars:
+        return f"the page's text is mostly links ({linked} of {chars} characters)"
+    return ""
 
 
 def _clean_attr(doc: Any, name: str) -> str:

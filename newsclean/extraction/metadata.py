@@ -10,7 +10,8 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
-from newsclean.extraction import xpaths
+from newsclean.extraction import fields, xpaths
+from newsclean.extraction.fields import unescape
 
 ARTICLE_TYPES = frozenset(
     {
@@ -33,12 +34,8 @@ NOT_ARTICLE_TYPES = frozenset(
     {"VideoObject", "video.other", "video.movie", "video.episode", "CollectionPage", "SearchResultsPage", "ProfilePage"}
 )
 
-# Bylines that name a news agency rather than a person. Matched on the whole name.
-AGENCIES = re.compile(
-    r"(?i)^(?:AFP|Agence France[- ]Presse|AP|The Associated Press|Associated Press|Reuters|"
-    r"Bloomberg|Interfax|TASS|RIA Novosti|Xinhua|dpa|EFE|ANSA|UPI|PA Media|Kyodo|Yonhap|"
-    r"Anadolu(?: Agency)?|AA|Agencies|.+ (?:&|and) Agencies|.+ with agencies)$"
-)
+# Bylines that name a news agency rather than a person: fields.AGENCIES.
+AGENCIES = fields.AGENCIES
 
 
 @dataclass
@@ -60,6 +57,9 @@ class Metadata:
     page_types: set[str] = field(default_factory=set)
     # JSON-LD ``articleBody``: a cross-check of the extracted text's length only (often truncated).
     article_body: str = ""
+    # Organisations the JSON-LD credits as author (not agencies): the credit line of a page without
+    # a person's byline (``BBC News``).
+    credit: str = ""
 
     def fill(self, other: Metadata) -> None:
         """Take each field of ``other`` that is still empty here."""
@@ -71,17 +71,21 @@ class Metadata:
 
 
 def _clean(value: Any) -> str:
-    return " ".join(str(value).split()) if value is not None else ""
+    """A metadata value as text: entities resolved, whitespace normalised."""
+    return unescape(str(value)) if value is not None else ""
 
 
-def _names(value: Any, organizations: bool = False) -> list[str]:
+def _names(value: Any, organizations: bool = False, nodes: dict[str, dict[str, Any]] | None = None) -> list[str]:
     """Names from a JSON-LD author value (a string, an object or a list of them).
 
     People and plain strings by default; with ``organizations``, only Organization-typed objects.
+    An object that only refers to another (``{"@id": ...}``) is looked up in ``nodes``.
     """
     items = value if isinstance(value, list) else [value]
     names: list[str] = []
     for item in items:
+        if isinstance(item, dict) and "name" not in item and nodes and str(item.get("@id", "")) in nodes:
+            item = nodes[str(item["@id"])]
         is_org = isinstance(item, dict) and bool(_types(item) & {"Organization", "NewsMediaOrganization"})
         if is_org != organizations:
             continue
@@ -89,7 +93,7 @@ def _names(value: Any, organizations: bool = False) -> list[str]:
         if isinstance(name, list):
             names.extend(_clean(n) for n in name)
         elif name:
-            names.extend(_clean(n) for n in re.split(r"\s*(?:,|;|\band\b)\s*", str(name)))
+            names.extend(_clean(n) for n in re.split(r"\s*(?:,|;|\band\b)\s*", _clean(name)))
     return [n for n in dict.fromkeys(names) if n]
 
 
@@ -129,30 +133,52 @@ def _json_ld_nodes(tree: HtmlElement) -> Iterator[dict[str, Any]]:
                     stack.extend(node["@graph"])
 
 
-def from_json_ld(tree: HtmlElement) -> Metadata:
-    """Metadata of the first article-typed JSON-LD object on the page."""
+def _refers_to(node: dict[str, Any], urls: set[str]) -> bool:
+    """True when the node names one of ``urls`` as its own (url, @id, mainEntityOfPage)."""
+    main = node.get("mainEntityOfPage")
+    own = [node.get("url"), node.get("@id"), main.get("@id") if isinstance(main, dict) else main]
+    return any(isinstance(u, str) and u.split("#")[0].rstrip("/") in urls for u in own)
+
+
+def from_json_ld(tree: HtmlElement, url: str | None = None) -> Metadata:
+    """Metadata of the page's own article-typed JSON-LD object.
+
+    Where the page holds several (related articles, a list of teasers), the one whose ``url``,
+    ``@id`` or ``mainEntityOfPage`` is the page's own URL (``url`` or the canonical link) is taken,
+    else the first with a headline.
+    """
     meta = Metadata()
-    for node in _json_ld_nodes(tree):
+    nodes = list(_json_ld_nodes(tree))
+    by_id = {str(n["@id"]): n for n in nodes if isinstance(n.get("@id"), str)}
+    articles = []
+    for node in nodes:
         kinds = _types(node)
         meta.page_types |= kinds
-        if not kinds & ARTICLE_TYPES or meta.title:
-            continue
-        section = node.get("articleSection", "")
-        meta.fill(
-            Metadata(
-                title=_clean(node.get("headline") or node.get("name")),
-                subtitle=_clean(node.get("alternativeHeadline")),
-                authors=_names(node.get("author", [])),
-                source=split_agencies(_names(node.get("author", []), organizations=True))[1],
-                published_raw=_clean(node.get("datePublished")),
-                modified_raw=_clean(node.get("dateModified")),
-                section=_clean(section[0] if isinstance(section, list) and section else section),
-                tags=_keywords(node.get("keywords")),
-                description=_clean(node.get("description")),
-                image=_first_url(node.get("image")),
-                article_body=_clean(node.get("articleBody")),
-            )
+        if kinds & ARTICLE_TYPES and (node.get("headline") or node.get("name")):
+            articles.append(node)
+    if not articles:
+        return meta
+    urls = {u.split("#")[0].rstrip("/") for u in (url, *tree.xpath(xpaths.CANONICAL)) if isinstance(u, str) and u}
+    node = next((n for n in articles if _refers_to(n, urls)), articles[0])
+    section = node.get("articleSection", "")
+    orgs = _names(node.get("author", []), organizations=True, nodes=by_id)
+    people, agencies = split_agencies(orgs)
+    meta.fill(
+        Metadata(
+            title=_clean(node.get("headline") or node.get("name")),
+            subtitle=_clean(node.get("alternativeHeadline")),
+            authors=_names(node.get("author", []), nodes=by_id),
+            source=agencies,
+            credit=", ".join(people),
+            published_raw=_clean(node.get("datePublished")),
+            modified_raw=_clean(node.get("dateModified")),
+            section=_clean(section[0] if isinstance(section, list) and section else section),
+            tags=_keywords(node.get("keywords")),
+            description=_clean(node.get("description")),
+            image=_first_url(node.get("image")),
+            article_body=_clean(node.get("articleBody")),
         )
+    )
     return meta
 
 
