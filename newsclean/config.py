@@ -77,8 +77,13 @@ def _setting(name: str, default: T, convert: Callable[[Any], T], doc: str) -> Se
     return setting
 
 
-DB = _setting("NEWSCLEAN_DB", "data/newsclean.sqlite", str, "SQLite file the articles go to")
-SQLITE_ENABLED = _setting("NEWSCLEAN_SQLITE_ENABLED", True, to_bool, "store articles in SQLite")
+DB = _setting(
+    "NEWSCLEAN_DB",
+    "data/newsclean.sqlite",
+    str,
+    "the store: an SQLite file, or a PostgreSQL database as `postgresql://user@host:port/db`",
+)
+SQLITE_ENABLED = _setting("NEWSCLEAN_SQLITE_ENABLED", True, to_bool, "store articles (in `NEWSCLEAN_DB`, either kind)")
 VALIDATION_ENABLED = _setting(
     "NEWSCLEAN_VALIDATION_ENABLED", True, to_bool, "drop items with no text, too little text or no title"
 )
@@ -143,6 +148,21 @@ RETRY_AFTER_MAX = _setting(
     float,
     "a site answering 429 or 503 with `Retry-After` gets no request for that long, at most this many "
     "seconds (other sites go on)",
+)
+
+FRONTIER = _setting(
+    "NEWSCLEAN_FRONTIER",
+    "",
+    str,
+    "`redis://host:port/db`: take requests from a frontier shared with other processes "
+    "(see Running on several machines)",
+)
+FRONTIER_RUN = _setting(
+    "NEWSCLEAN_FRONTIER_RUN",
+    "",
+    str,
+    "the shared crawl's name: the same on every process of one crawl, a new one for each new crawl; "
+    "required with `NEWSCLEAN_FRONTIER`",
 )
 
 BY_NAME: dict[str, Setting[Any]] = {s.name: s for s in ALL}

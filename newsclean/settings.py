@@ -49,7 +49,7 @@ DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 # are off, behind the checks of newsclean/crawl/safety.py (a feed may link to file:///etc/passwd).
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 FEED_EXPORT_ENCODING = "utf-8"
-# `scrapy crawl <site> -O articles.parquet`: the export schema of newsclean/store/schema.py. Here, not in
+# `scrapy crawl <site> -O articles.parquet`: the export schema of newsclean/store/export_schema.py. Here, not in
 # a spider's custom_settings, so that the command line knows the format before a spider loads.
 FEED_EXPORTERS = {"parquet": "newsclean.crawl.exporters.ParquetItemExporter"}
 LOG_LEVEL = "INFO"
@@ -58,7 +58,7 @@ ITEM_PIPELINES = {
     "newsclean.crawl.pipelines.ValidationPipeline": 100,
     "newsclean.crawl.pipelines.LanguagePipeline": 200,
     "newsclean.crawl.pipelines.DedupePipeline": 300,
-    "newsclean.crawl.pipelines.SQLitePipeline": 800,
+    "newsclean.crawl.pipelines.StorePipeline": 800,
 }
 # Scheduled runs: only new or changed articles are fetched, feeds and sitemaps with conditional
 # requests, one run at a time per spider and store, a record of each run.
@@ -70,4 +70,7 @@ DOWNLOADER_MIDDLEWARES = {
     "newsclean.crawl.politeness.RetryAfterMiddleware": 560,
     "newsclean.crawl.safety.SafetyMiddleware": 950,
 }
+# A frontier shared by several processes, on Redis, when NEWSCLEAN_FRONTIER names one (see
+# newsclean/crawl/frontier.py); without it this add-on changes nothing.
+ADDONS = {"newsclean.crawl.frontier.Frontier": 0}
 EXTENSIONS = {"newsclean.crawl.extensions.RunLock": 0, "newsclean.crawl.extensions.RunRecorder": 500}

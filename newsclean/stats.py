@@ -34,6 +34,11 @@ LINKS_ALREADY_STORED = "newsclean/links/already_stored"
 LINKS_CHANGED = "newsclean/links/changed"
 LINKS_DUPLICATE = "newsclean/links/duplicate"
 
+# A shared frontier: in-flight requests of a dead process put back in the queue, and those dropped
+# because the dead process had already stored their article.
+FRONTIER_REQUEUED = "newsclean/frontier/requeued"
+FRONTIER_REQUEUED_STORED = "newsclean/frontier/requeued_already_stored"
+
 # Politeness: a site's slot paused for the Retry-After of a 429 or 503.
 RETRY_AFTER = "newsclean/politeness/retry_after"
 

@@ -16,7 +16,7 @@ import pytest
 
 from newsclean.cli import main
 from newsclean.fixtures import load_fixtures
-from newsclean.store import schema
+from newsclean.store import export_schema as schema
 
 from .conftest import ROOT
 from .helpers import crawl_cmd, rows, run

@@ -154,9 +154,15 @@ def test_a_copy_of_an_agency_page_gets_the_agency_as_source(tmp_path: Path) -> N
 
 def test_a_store_made_before_clusters_gets_the_new_columns(tmp_path: Path) -> None:
     db = tmp_path / "old.sqlite"
-    with closing(sqlite3.connect(db)) as conn:
-        conn.execute("CREATE TABLE articles (url TEXT NOT NULL, canonical_url TEXT PRIMARY KEY, text TEXT NOT NULL)")
-        conn.execute("INSERT INTO articles VALUES ('https://x.example/1', 'https://x.example/1', 'old text')")
+    from newsclean.store import schema
+
+    with closing(sqlite3.connect(db)) as conn:  # a store as newsclean wrote it before schema versions
+        for statement in schema.statements("sqlite", 1):
+            conn.execute(statement)
+        values = {name: "" for name in schema.V1_FIELDS} | {"language_probability": 0, "word_count": 2}
+        values |= {"url": "https://x.example/1", "canonical_url": "https://x.example/1", "text": "old text"}
+        marks = ", ".join("?" for _ in values)
+        conn.execute(f"INSERT INTO articles ({', '.join(values)}) VALUES ({marks})", list(values.values()))
         conn.commit()
     with closing(store.connect(db)) as conn:
         row = _row(conn, "https://x.example/1")

@@ -20,7 +20,8 @@ from newsclean import store
 from newsclean.article import Article
 from newsclean.extraction import extract_article
 from newsclean.fixtures import load_fixtures
-from newsclean.store import export, schema
+from newsclean.store import export
+from newsclean.store import export_schema as schema
 
 WHEAT_TMT = "https://www.themoscowtimes.com/2024/12/30/russian-wheat-exports-slow-ahead-of-february-quota-a87486"
 WHEAT_GUARDIAN = "https://www.theguardian.com/business/2024/dec/30/russia-wheat-exports-fall-ahead-of-february-quota"

@@ -53,6 +53,7 @@ CORE = [
     "newsclean.store.export",
     "newsclean.store.report",
     "newsclean.store.schema",
+    "newsclean.store.export_schema",
     "newsclean.extraction.agencies",
     "newsclean.crawl.pool",
     "newsclean.crawl.worker",

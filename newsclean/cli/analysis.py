@@ -47,7 +47,7 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _version() -> str:
-    from newsclean.store import schema
+    from newsclean.store import export_schema as schema
 
     return schema.SCHEMA_VERSION
 
@@ -55,7 +55,7 @@ def _version() -> str:
 def cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
     import json
 
-    from newsclean.store import schema
+    from newsclean.store import export_schema as schema
 
     if args.json:
         out.write(json.dumps(schema.as_json(), ensure_ascii=False, indent=2) + "\n")

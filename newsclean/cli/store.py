@@ -8,7 +8,6 @@ import contextlib
 import json
 import sqlite3
 import sys
-from contextlib import closing
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -18,6 +17,8 @@ from newsclean.fixtures import DEFAULT_ROOT
 
 DEMO_DB = "data/demo.sqlite"
 STORE_DB = config.DB.default
+DEMO_HELP = f"the store: an SQLite file or a postgresql:// URL (default {DEMO_DB})"
+STORE_HELP = f"the crawl's store: an SQLite file or a postgresql:// URL (default {STORE_DB})"
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
@@ -29,15 +30,23 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     fixtures = Path(args.fixtures)
     if not fixtures.is_dir():
         raise UsageError(f"no fixtures folder at {fixtures}")
-    db = Path(args.db)
-    writable_store(db)
-    locks = [db.with_name(f"{db.name}.{name}.lock") for name in SITE_SPIDERS]
-    ours = [lock for lock in locks if not lock.exists()]  # the run locks this demo will leave behind
+    from newsclean import store
+
+    ours: list[Path] = []  # the run locks this demo will leave behind (PostgreSQL's are not files)
+    if store.is_postgres(args.db):
+        db = args.db
+        writable_postgres(db)
+    else:
+        path = Path(args.db)
+        writable_store(path)
+        locks = [path.with_name(f"{path.name}.{name}.lock") for name in SITE_SPIDERS]
+        ours = [lock for lock in locks if not lock.exists()]
+        db = str(path.resolve())
     with serve(fixtures) as mirror:
         settings = scrapy_settings(
             {
                 config.MIRROR.name: mirror,
-                config.DB.name: str(db),
+                config.DB.name: db,
                 "AUTOTHROTTLE_ENABLED": False,
                 "DOWNLOAD_DELAY": 0,
                 "LOG_LEVEL": "INFO" if args.verbose else "WARNING",
@@ -59,11 +68,13 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     return 1 if process.bootstrap_failed else 0
 
 
-def summary(db: Path, values: dict[str, dict[str, Any]]) -> str:
+def summary(db: str, values: dict[str, dict[str, Any]]) -> str:
     """What a crawl did per site: new, updated and skipped articles, drops and errors by reason."""
-    with sqlite3.connect(db) as conn:
-        rows = dict(conn.execute("SELECT site, COUNT(*) FROM articles GROUP BY site").fetchall())
-    lines = [f"articles stored in {db.resolve()} (table `articles`)"]
+    from newsclean import store
+
+    with open_store(db) as opened:
+        rows = opened.articles_by_site()
+    lines = [f"articles stored in {store.where(db)} (table `articles`)"]
     for name, crawl_stats in values.items():
         run = stats.run_values(crawl_stats, crawl_stats.get("finish_reason", "?"))
         lines.append(
@@ -95,8 +106,27 @@ def writable_store(db: Path) -> None:
         raise UsageError(f"cannot store into {db}: {what}") from None
 
 
-def open_store(path: str) -> sqlite3.Connection:
-    """The store at ``path``, read only; :class:`UsageError` when there is none, or the file is not one."""
+def writable_postgres(url: str) -> None:
+    """:class:`UsageError` unless the PostgreSQL database at ``url`` can be reached (and its tables
+    made or brought forward): checked before a crawl, like :func:`writable_store`."""
+    from newsclean import store
+
+    try:
+        store.open_store(url, must_exist=True).close()
+    except store.StoreMissingError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def open_store(path: str) -> Any:
+    """The store at ``path`` (an SQLite file, opened read only, or a PostgreSQL URL); :class:`UsageError`
+    when there is none, or it is not one."""
+    from newsclean import store
+
+    if store.is_postgres(path):
+        try:
+            return store.open_store(path, must_exist=True)
+        except store.StoreMissingError as exc:
+            raise UsageError(f"{exc} (give the crawl's NEWSCLEAN_DB with --db)") from None
     if not Path(path).is_file():
         raise UsageError(f"no store at {path} (give the crawl's NEWSCLEAN_DB with --db)")
     try:
@@ -106,14 +136,14 @@ def open_store(path: str) -> sqlite3.Connection:
     except sqlite3.Error as exc:
         what = "not a SQLite file" if "not a database" in str(exc) else f"not a newsclean store ({exc})"
         raise UsageError(f"{path}: {what}") from None
-    return conn
+    return store.SQLiteStore(path, conn=conn)
 
 
 def cmd_runs(args: argparse.Namespace, out: TextIO) -> int:
     from newsclean import store
 
-    with closing(open_store(args.db)) as conn:
-        records = store.runs(conn, args.spider, args.limit)
+    with open_store(args.db) as opened:
+        records = opened.runs(args.spider, args.limit)
     if args.json:
         out.write(json.dumps([{k: r[k] for k in store.RUN_KEYS} for r in records], ensure_ascii=False, indent=1))
         out.write("\n")
@@ -144,9 +174,9 @@ def cmd_check_sites(args: argparse.Namespace, out: TextIO) -> int:
     from newsclean.store import health
 
     broken = 0
-    with closing(open_store(args.db)) as conn:
-        for (spider,) in conn.execute("SELECT DISTINCT spider FROM runs ORDER BY spider").fetchall():
-            latest, reasons = health.check_latest(conn, spider)
+    with open_store(args.db) as opened:
+        for spider in opened.spiders():
+            latest, reasons = health.check_latest(opened, spider)
             if latest is None:
                 continue
             broken += bool(reasons)
@@ -158,18 +188,18 @@ def cmd_check_sites(args: argparse.Namespace, out: TextIO) -> int:
 
 def add_commands(commands: Any) -> None:
     p = commands.add_parser("demo", help="crawl the shipped fixtures offline with the real spiders")
-    p.add_argument("--db", default=DEMO_DB, help=f"SQLite file to store into (default {DEMO_DB})")
+    p.add_argument("--db", default=DEMO_DB, help=DEMO_HELP)
     p.add_argument("--fixtures", default=str(DEFAULT_ROOT), help="folder of fixtures to serve")
     p.add_argument("-v", "--verbose", action="store_true", help="Scrapy's INFO log on stderr")
     p.set_defaults(run=cmd_demo)
 
     p = commands.add_parser("runs", help="recent crawl runs, newest first")
-    p.add_argument("--db", default=STORE_DB, help=f"the crawl's SQLite store (default {STORE_DB})")
+    p.add_argument("--db", default=STORE_DB, help=STORE_HELP)
     p.add_argument("--json", action="store_true", help="JSON: a list of runs, newest first")
     p.add_argument("--spider", help="only this spider's runs")
     p.add_argument("--limit", type=int, default=20, help="at most this many runs (default 20)")
     p.set_defaults(run=cmd_runs)
 
     p = commands.add_parser("check-sites", help="exit 1 naming each site whose latest run looks broken")
-    p.add_argument("--db", default=STORE_DB, help=f"the crawl's SQLite store (default {STORE_DB})")
+    p.add_argument("--db", default=STORE_DB, help=STORE_HELP)
     p.set_defaults(run=cmd_check_sites)

@@ -1,5 +1,5 @@
 """Scrapy feed exporters: ``scrapy crawl <site> -O articles.parquet`` writes the articles of the crawl
-in the export schema of :mod:`newsclean.store.schema` (registered as ``parquet`` in ``FEED_EXPORTERS``
+in the export schema of :mod:`newsclean.store.export_schema` (registered as ``parquet`` in ``FEED_EXPORTERS``
 of the project settings, so the command line knows the format before any spider loads).
 
 Feed exports run after the pipelines: an article's ``cluster`` is the one the store gave it, and its

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import AsyncIterator, Iterable, Iterator
-from contextlib import closing
-from pathlib import Path
 from typing import Any, Self
 
 from scrapy import Request, Spider, signals
@@ -21,11 +18,12 @@ from newsclean.urls import canonicalize, seen_key
 logger = logging.getLogger(__name__)
 
 
-def store_path(crawler: Crawler) -> Path | None:
-    """The store's path, or None when SQLite storage is off (then nothing is incremental)."""
+def store_target(crawler: Crawler) -> str | None:
+    """The store (an SQLite path or a PostgreSQL URL), or None when storage is off (then nothing is
+    incremental)."""
     if not config.SQLITE_ENABLED.get(crawler.settings):
         return None
-    return Path(config.DB.get(crawler.settings))
+    return config.DB.get(crawler.settings)
 
 
 def wants_refresh(spider: Spider) -> bool:
@@ -41,36 +39,37 @@ class IncrementalMiddleware:
     Counts ``newsclean/links/already_stored``, ``.../changed`` and ``.../duplicate``.
     """
 
-    def __init__(self, crawler: Crawler, path: Path) -> None:
+    def __init__(self, crawler: Crawler, target: str) -> None:
         self.crawler = crawler
-        self.path = path
-        self.conn: sqlite3.Connection | None = None  # the store, read for each article link
+        self.target = target
+        self.opened: store.Store | None = None  # the store (either kind), read for each article link
         self.requested: set[bytes] = set()  # seen_key of each canonical URL requested in this run
         self.refresh = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        path = store_path(crawler)
-        if path is None:
-            raise NotConfigured("SQLite storage is off")
-        middleware = cls(crawler, path)
+        target = store_target(crawler)
+        if target is None:
+            raise NotConfigured("storage is off")
+        middleware = cls(crawler, target)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
     def spider_opened(self, spider: Spider) -> None:
         self.refresh = wants_refresh(spider)
-        if self.path.exists() and not self.refresh:
+        if store.exists(self.target) and not self.refresh:
             # Looked up by URL, one indexed query a link: stored articles are found whichever spider
-            # stored them (rows are stored under the site, the generic spiders are named otherwise),
-            # and a store of millions of articles costs no memory.
-            self.conn = store.connect(self.path)
-        logger.info("incremental: stored articles looked up in %s; refresh: %s", self.path, self.refresh)
+            # (or host, with PostgreSQL) stored them (rows are stored under the site, the generic
+            # spiders are named otherwise), and a store of millions of articles costs no memory.
+            self.opened = store.open_store(self.target)
+        where = store.where(self.target)
+        logger.info("incremental: stored articles looked up in %s; refresh: %s", where, self.refresh)
 
     def spider_closed(self, spider: Spider) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
+        if self.opened is not None:
+            self.opened.close()
+            self.opened = None
 
     def _count(self, key: str) -> None:
         assert self.crawler.stats is not None
@@ -87,9 +86,9 @@ class IncrementalMiddleware:
             self._count(stats.LINKS_DUPLICATE)
             return False
         self.requested.add(key)
-        if self.conn is None or self.refresh:
+        if self.opened is None or self.refresh:
             return True
-        fetched = store.fetched_time(self.conn, *dict.fromkeys((request.url, url)))
+        fetched = self.opened.fetched_time(*dict.fromkeys((request.url, url)))
         if fetched is None:
             return True
         dates = [d for d in (parse_time(entry.updated), parse_time(entry.published)) if d]
@@ -117,32 +116,32 @@ class ConditionalRequestsMiddleware:
     Validators are saved only when a run finishes normally: a killed run reads its feeds whole again.
     """
 
-    def __init__(self, crawler: Crawler, path: Path) -> None:
+    def __init__(self, crawler: Crawler, target: str) -> None:
         self.crawler = crawler
-        self.path = path
+        self.target = target
         self.known: dict[str, tuple[str, str]] = {}
         self.seen: dict[str, tuple[str, str]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        path = store_path(crawler)
-        if path is None or not config.CONDITIONAL_ENABLED.get(crawler.settings):
+        target = store_target(crawler)
+        if target is None or not config.CONDITIONAL_ENABLED.get(crawler.settings):
             raise NotConfigured("conditional requests are off")
-        middleware = cls(crawler, path)
+        middleware = cls(crawler, target)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
     def spider_opened(self, spider: Spider) -> None:
-        if self.path.exists() and not wants_refresh(spider):
-            with closing(store.connect(self.path)) as conn:
-                self.known = store.load_validators(conn)
+        if store.exists(self.target) and not wants_refresh(spider):  # read from the shared store, if it is one
+            with store.open_store(self.target) as opened:
+                self.known = opened.load_validators()
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if reason != "finished" or not self.seen:
             return
-        with closing(store.connect(self.path)) as conn:
-            store.save_validators(conn, self.seen)
+        with store.open_store(self.target) as opened:
+            opened.save_validators(self.seen)
 
     def process_request(self, request: Request) -> None:
         if request.meta.get("newsclean_conditional") and request.url in self.known:

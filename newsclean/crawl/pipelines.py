@@ -4,7 +4,6 @@ every item it drops under ``newsclean/dropped/<reason>`` in the crawl stats."""
 from __future__ import annotations
 
 import logging
-import sqlite3
 from pathlib import Path
 from typing import Any, NoReturn, Self
 
@@ -14,6 +13,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
 from newsclean import config, stats, store
+from newsclean.store.postgres import ThreadWriter
 from newsclean.urls import seen_key
 
 logger = logging.getLogger(__name__)
@@ -102,7 +102,8 @@ class DedupePipeline(_Pipeline):
 
 
 class SQLitePipeline(_Pipeline):
-    """Stores each item as one row of ``articles`` in ``NEWSCLEAN_DB``, one transaction per item.
+    """Stores each item as one row of ``articles`` in the SQLite file ``NEWSCLEAN_DB``, one
+    transaction per item.
 
     Counts ``newsclean/new``, ``newsclean/updated`` (text changed; the old text kept as a revision)
     and ``newsclean/unchanged``.
@@ -113,23 +114,60 @@ class SQLitePipeline(_Pipeline):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.path = Path(config.DB.get(crawler.settings))
-        self.conn: sqlite3.Connection | None = None
+        self.opened: store.Store | None = None
 
     def open_spider(self, spider: Spider | None = None) -> None:
-        self.conn = store.connect(self.path)
+        self.opened = store.open_store(self.path)
         logger.info("storing articles in %s", self.path.resolve())
 
     def close_spider(self, spider: Spider | None = None) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
+        if self.opened is not None:
+            self.opened.close()
+            self.opened = None
 
-    def process_item(self, item: Any) -> Any:
-        assert self.conn is not None
+    def count(self, adapter: ItemAdapter, outcome: str) -> None:
         assert self.crawler.stats is not None
-        adapter = ItemAdapter(item)
-        outcome = store.save_article(self.conn, adapter)  # asdict() would check every value for nested items
         self.crawler.stats.inc_value(stats.STORED)
         self.crawler.stats.inc_value({"new": stats.NEW, "updated": stats.UPDATED}.get(outcome, stats.UNCHANGED))
         self.crawler.stats.inc_value(stats.WORDS, adapter.get("word_count") or 0)
+
+    def process_item(self, item: Any) -> Any:
+        assert self.opened is not None
+        adapter = ItemAdapter(item)  # asdict() would check every value for nested items
+        self.count(adapter, self.opened.save_article(adapter))
         return item
+
+
+class PostgresPipeline(SQLitePipeline):
+    """Stores each item as one row of ``articles`` in the PostgreSQL database ``NEWSCLEAN_DB``, one
+    transaction per item, written by a thread of its own that the pipeline awaits: downloads and
+    extraction go on while PostgreSQL commits."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        _Pipeline.__init__(self, crawler)
+        self.url = config.DB.get(crawler.settings)
+        self.writer = ThreadWriter(self.url)
+
+    async def open_spider(self, spider: Spider | None = None) -> None:  # type: ignore[override]
+        await self.writer.open()
+        logger.info("storing articles in %s", store.where(self.url))
+
+    async def close_spider(self, spider: Spider | None = None) -> None:  # type: ignore[override]
+        await self.writer.close()
+
+    async def process_item(self, item: Any) -> Any:  # type: ignore[override]
+        adapter = ItemAdapter(item)
+        self.count(adapter, await self.writer.save_article(adapter))
+        return item
+
+
+class StorePipeline(_Pipeline):
+    """The store's pipeline for ``NEWSCLEAN_DB``: :class:`SQLitePipeline` for a path,
+    :class:`PostgresPipeline` for a ``postgresql://`` URL."""
+
+    switch = config.SQLITE_ENABLED
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Any:
+        kind = PostgresPipeline if store.is_postgres(config.DB.get(crawler.settings)) else SQLitePipeline
+        return kind.from_crawler(crawler)

@@ -1,5 +1,5 @@
 """Exports of the store for analysis: Parquet, CSV and JSON Lines, in the versioned schema of
-:mod:`newsclean.store.schema`. Plain functions on a DB-API connection; nothing here imports Scrapy.
+:mod:`newsclean.store.export_schema`. Plain functions on a DB-API connection; nothing here imports Scrapy.
 
 Streaming: rows are read from the store in batches and written as they come (a Parquet row group
 each time one fills), so memory stays flat whatever the store's size. Output goes to a temporary file
@@ -25,7 +25,7 @@ from typing import IO, Any
 from urllib.parse import quote
 
 from newsclean.dates import parse_time
-from newsclean.store import schema
+from newsclean.store import export_schema as schema
 
 FORMATS = ("parquet", "csv", "jsonl")
 # Rows read from the store at a time, and rows per Parquet row group (a row group is written as soon

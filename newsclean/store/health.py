@@ -6,11 +6,11 @@ pages or average text length moved far from its history.
 
 from __future__ import annotations
 
-import sqlite3
 from statistics import mean, pstdev
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from newsclean.store import sqlite as store
+if TYPE_CHECKING:
+    from newsclean import store
 
 # A run is judged against at most this many earlier finished runs of its spider.
 HISTORY_RUNS = 30
@@ -52,9 +52,10 @@ def alarms(latest: dict[str, Any], history: list[dict[str, Any]]) -> list[str]:
     return reasons
 
 
-def check_latest(conn: sqlite3.Connection, spider: str) -> tuple[dict[str, Any] | None, list[str]]:
-    """The spider's latest finished run in the store and its alarms (``None, []`` if it has none)."""
-    finished = [r for r in store.runs(conn, spider, limit=HISTORY_RUNS + 1) if r["end"]]
+def check_latest(opened: store.Store, spider: str) -> tuple[dict[str, Any] | None, list[str]]:
+    """The spider's latest finished run in the store (either kind) and its alarms (``None, []`` if it
+    has none)."""
+    finished = [r for r in opened.runs(spider, limit=HISTORY_RUNS + 1) if r["end"]]
     if not finished:
         return None, []
     return finished[0], alarms(finished[0], finished[1:])
