@@ -6,7 +6,6 @@ import copy
 import logging
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
 import lxml.html
 import trafilatura
@@ -20,7 +19,7 @@ from newsclean.extraction.html import decode, node_text, parse
 from newsclean.extraction.language import detect_language
 from newsclean.extraction.result import Extraction
 from newsclean.extraction.rules import GENERIC, SiteRules
-from newsclean.urls import canonicalize
+from newsclean.urls import hostname, try_canonicalize
 
 logger = logging.getLogger(__name__)
 stopwords.install()  # trafilatura's jusText fallback: 1.2 MB of stop words instead of 33 MB
@@ -103,7 +102,15 @@ def _narrow(tree: HtmlElement, rules: SiteRules) -> HtmlElement | None:
 
 
 def _body_lines(tree: HtmlElement, url: str | None) -> tuple[list[str], Any]:
-    doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True, **TRAFILATURA_OPTIONS)
+    url = url if hostname(url) else None  # trafilatura discards a page whose URL it cannot parse
+    try:
+        doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True, **TRAFILATURA_OPTIONS)
+    except (ValueError, TypeError, OverflowError):
+        doc = None
+    if doc is None:
+        # trafilatura discards the whole page when one metadata value is bad (a date offset of
+        # +99:00): the text is read again without its metadata, which newsclean reads itself.
+        doc = trafilatura.bare_extraction(tree, url=url, with_metadata=False, **TRAFILATURA_OPTIONS)
     return _lines(getattr(doc, "text", None) or ""), doc
 
 
@@ -130,8 +137,12 @@ def _looks_short(lines: list[str], paragraph_chars: int, json_ld_body: str) -> b
 
 def _readability_lines(tree: HtmlElement, url: str | None) -> list[str]:
     """Body lines of the block readability-lxml picks, cut into lines by trafilatura."""
-    summary = Document(lxml.html.tostring(tree, encoding="unicode")).summary()
-    return _lines(trafilatura.extract(summary, url=url, **TRAFILATURA_OPTIONS) or "")
+    try:
+        summary = Document(lxml.html.tostring(tree, encoding="unicode")).summary()
+        return _lines(trafilatura.extract(summary, url=url if hostname(url) else None, **TRAFILATURA_OPTIONS) or "")
+    except Exception:  # the second opinion only: trafilatura's text stands
+        logger.info("readability failed for %s", url or "<input>", exc_info=True)
+        return []
 
 
 def _contains(longer: list[str], shorter: list[str]) -> float:
@@ -204,8 +215,8 @@ def _extract(html: str, url: str | None, rules: SiteRules) -> Extraction:
     lang, prob = detect_language(text, meta.html_lang)
     article = Article(
         url=url or "",
-        canonical_url=canonicalize(meta.canonical_url or url or "", url) if (meta.canonical_url or url) else "",
-        site=rules.name if rules is not GENERIC else (urlsplit(url).hostname or "" if url else ""),
+        canonical_url=_canonical_url(meta.canonical_url, url),
+        site=rules.name if rules is not GENERIC else hostname(url),
         title=title,
         subtitle=subtitle,
         authors=people,
@@ -225,6 +236,14 @@ def _extract(html: str, url: str | None, rules: SiteRules) -> Extraction:
         method=method,
     )
     return Extraction(article.finish(), "", removed)
+
+
+def _canonical_url(canonical: str, url: str | None) -> str:
+    """The page's canonical link made absolute and clean; the page URL when the link is not an
+    http(s) URL that parses (``http://[::1``, ``javascript:``); "" when neither is."""
+    if canonical and (found := try_canonicalize(canonical, url)) and found.startswith(("http://", "https://")):
+        return found
+    return try_canonicalize(url) if url else ""
 
 
 def _clean_attr(doc: Any, name: str) -> str:

@@ -6,7 +6,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from urllib.parse import urlsplit
+
+from newsclean.urls import hostname
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class SiteRules:
 
     def matches(self, url: str | None) -> bool:
         """True when ``url``'s host is one of ``domains`` or a subdomain of one."""
-        host = (urlsplit(url).hostname or "") if url else ""
+        host = hostname(url)
         return any(host == d or host.endswith("." + d) for d in self.domains)
 
 
