@@ -30,9 +30,11 @@ def canonicalize(url: str, base: str | None = None) -> str:
 def try_canonicalize(url: str, base: str | None = None) -> str:
     """:func:`canonicalize`, or "" when ``url`` (or ``base``) cannot be parsed as a URL (``http://[::1``)."""
     try:
-        return canonicalize(url, base)
+        found = canonicalize(url, base)
+        urlsplit(found).port  # noqa: B018 - raises ValueError on a port out of range
     except ValueError:
         return ""
+    return found
 
 
 def hostname(url: str | None) -> str:

@@ -67,6 +67,10 @@ BOILERPLATE_LINES: tuple[re.Pattern[str], ...] = tuple(
         r"[^.]{2,200}\bcontributed (?:reporting|to this (?:report|story|article))\b[^.]{0,80}\.?",
     )
 )
+# Patterns are tried on lines of at most this many characters: a longer line is running text (the
+# longest boilerplate line measured is under 300 characters), and a bound keeps the regular
+# expressions' work per line bounded whatever a pattern (a site's own, say) looks like.
+MAX_PATTERN_LINE = 1_000
 # A line announcing a list of links to other articles; it and the teaser titles after it go.
 RELATED_HEADINGS: tuple[re.Pattern[str], ...] = tuple(
     re.compile(p, re.IGNORECASE)
@@ -104,7 +108,7 @@ def drop_lines(
     patterns = tuple(patterns)
     kept = []
     for line in lines:
-        hit = next((p for p in patterns if p.fullmatch(line)), None)
+        hit = next((p for p in patterns if p.fullmatch(line)), None) if len(line) <= MAX_PATTERN_LINE else None
         if hit is None:
             kept.append(line)
         else:
@@ -135,7 +139,7 @@ def drop_related(lines: list[str], removed: list[Removal]) -> list[str]:
     kept: list[str] = []
     i = 0
     while i < len(lines):
-        if any(p.fullmatch(lines[i]) for p in RELATED_HEADINGS):
+        if len(lines[i]) <= MAX_PATTERN_LINE and any(p.fullmatch(lines[i]) for p in RELATED_HEADINGS):
             removed.append(("related heading", lines[i]))
             i += 1
             run = 0

@@ -15,7 +15,7 @@ from readability import Document
 from newsclean import dates
 from newsclean.article import Article
 from newsclean.extraction import clean, metadata, stopwords, xpaths
-from newsclean.extraction.html import decode, node_text, parse
+from newsclean.extraction.html import MAX_PAGE_TEXT_RUNS, decode, join_text_runs, node_text, parse
 from newsclean.extraction.language import detect_language
 from newsclean.extraction.result import Extraction
 from newsclean.extraction.rules import GENERIC, SiteRules
@@ -35,6 +35,7 @@ MIN_PARAGRAPH_CHARS = 80
 SHORT_SHARE = 0.5
 LONGER_BY = 1.5
 MIN_CONTAINED = 0.8
+CONTAINS_BUDGET = 200_000_000
 
 
 def extract_article(
@@ -146,10 +147,24 @@ def _readability_lines(tree: HtmlElement, url: str | None) -> list[str]:
 
 
 def _contains(longer: list[str], shorter: list[str]) -> float:
-    """Share of ``shorter``'s characters whose lines appear, whole or in part, in ``longer``."""
+    """Share of ``shorter``'s characters whose lines appear, whole or in part, in ``longer``.
+
+    Lines found whole cost a set look-up; the search for parts stops after
+    :data:`CONTAINS_BUDGET` characters scanned (lines past it count as not found), so the work
+    stays bounded on a page of thousands of lines.
+    """
     total = sum(len(line) for line in shorter) or 1
+    whole = {line.casefold() for line in longer}
     haystack = "\n".join(longer).casefold()
-    return sum(len(line) for line in shorter if line.casefold() in haystack) / total
+    found, budget = 0, CONTAINS_BUDGET
+    for line in shorter:
+        key = line.casefold()
+        if key in whole:
+            found += len(line)
+        elif budget > 0:
+            budget -= len(haystack)
+            found += len(line) if key in haystack else 0
+    return found / total
 
 
 def _extract(html: str, url: str | None, rules: SiteRules) -> Extraction:
@@ -170,6 +185,8 @@ def _extract(html: str, url: str | None, rules: SiteRules) -> Extraction:
     for xpath in rules.prune:
         clean.prune(tree, xpath, f"prune:{xpath}", removed)
     clean.keep_embedded_posts(tree, xpaths.EMBEDDED_POSTS)
+    if (runs := join_text_runs(tree)) > MAX_PAGE_TEXT_RUNS:
+        return Extraction(None, f"page too large: {runs} text runs in paragraphs (at most {MAX_PAGE_TEXT_RUNS})")
     narrowed = _narrow(tree, rules)
     if rules.body and narrowed is None:
         # A known site's page without its article body is a listing, an error page, or a new layout:
@@ -188,7 +205,7 @@ def _extract(html: str, url: str | None, rules: SiteRules) -> Extraction:
 
     for name, pattern in rules.line_field_patterns:
         for i, line in enumerate(lines):
-            if hit := pattern.fullmatch(line):
+            if len(line) <= clean.MAX_PATTERN_LINE and (hit := pattern.fullmatch(line)):
                 site.setdefault(name, [hit.group(1).strip()] if name in LIST_FIELDS else hit.group(1).strip())
                 removed.append((f"line_fields:{name}", lines.pop(i)))
                 break

@@ -11,6 +11,7 @@ import codecs
 import re
 from functools import lru_cache
 
+import lxml.etree
 import lxml.html
 from bs4.dammit import EncodingDetector, UnicodeDammit
 from lxml.etree import ParserError
@@ -35,8 +36,9 @@ _REFUSED_CODECS = frozenset(
     {"punycode", "idna", "utf-7", "unicode-escape", "raw-unicode-escape", "undefined", "palmos", "mbcs", "oem"}
 )
 # A page whose bytes are UTF-8 except for a few stray ones is UTF-8: at least this many valid
-# non-ASCII bytes for each invalid one (text in a single-byte charset has almost none valid).
-UTF8_VALID_PER_INVALID = 4
+# non-ASCII bytes for each invalid one (text in a single-byte charset has almost none valid:
+# "é" followed by a letter is no UTF-8 sequence).
+UTF8_VALID_PER_INVALID = 2
 # Bytes sniffed (chardet, slow) when nothing is declared and the bytes are not UTF-8.
 SNIFF_WINDOW = 65_536
 
@@ -51,6 +53,9 @@ PARSER_MAX_DEPTH = 255
 # A document nested deeper is flattened to this depth before it is parsed again.
 FLATTEN_DEPTH = 200
 _TAG = re.compile(r"<(/?)([a-zA-Z][^\s/<>]*+)[^<>]*+>")
+# Text blocks kept a little past the depth (paragraphs do not nest), so their text stays apart.
+_TEXT_BLOCKS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "pre", "blockquote", "td", "th", "tr"})
+_TEXT_BLOCK_MARGIN = 40
 _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
 )
@@ -139,7 +144,7 @@ def decode(data: str | bytes, encoding: str | None = None) -> str:
                 return other
         return text
     invalid = len(re.findall("[\udc80-\udcff]", data.decode("utf-8", "surrogateescape")))
-    non_ascii = len(data) - len(data.translate(None, bytes(range(128))))
+    non_ascii = len(data.translate(None, bytes(range(128))))  # the bytes left when ASCII is deleted
     if non_ascii - invalid >= UTF8_VALID_PER_INVALID * invalid:
         return data.decode("utf-8", "replace")
     if http in ("cp1252", "ascii") and meta and meta != http:
@@ -149,8 +154,10 @@ def decode(data: str | bytes, encoding: str | None = None) -> str:
             return text
     if declared:
         return data.decode(declared[0], "replace")
-    sniffed = UnicodeDammit(data[:SNIFF_WINDOW], is_html=True).original_encoding
-    name = codec(sniffed) or "utf-8"
+    # Nothing usable declared and not UTF-8: the bytes' statistics (chardet), else windows-1252,
+    # the web's default for such pages.
+    # (is_html=False: the <meta charset> already failed above and is not to be tried again.)
+    name = codec(UnicodeDammit(data[:SNIFF_WINDOW], is_html=False).original_encoding) or "cp1252"
     return data.decode(name, "replace")
 
 
@@ -162,25 +169,26 @@ def clean_text(text: str) -> str:
 def flatten(text: str, depth: int = FLATTEN_DEPTH) -> str:
     """``text`` without the start and end tags of elements nested deeper than ``depth``.
 
-    Counts tags as written (void elements aside), which is close enough to a parser's nesting for
-    documents that a parser cannot read at all; their text stays in place.
+    Text blocks (paragraphs, headings, list items) are kept a little deeper, so the text stays in
+    its paragraphs. Tags are counted as written (void elements aside), which is close enough to a
+    parser's nesting for documents that a parser cannot read at all; all text stays in place.
     """
-    level = 0
+    opened: list[bool] = []  # for each open element: its tags are kept
+    kept = 0
     out: list[str] = []
     last = 0
     for match in _TAG.finditer(text):
         name = match.group(2).lower()
         if name in _VOID or match.group(0).endswith("/>"):
             continue
-        closing = bool(match.group(1))
-        if closing:
-            level -= 1
-            too_deep = level >= depth
-            level = max(level, 0)
+        if match.group(1):  # an end tag
+            keep = opened.pop() if opened else True
+            kept -= keep
         else:
-            too_deep = level >= depth
-            level += 1
-        if too_deep:
+            keep = kept < depth or (name in _TEXT_BLOCKS and kept < depth + _TEXT_BLOCK_MARGIN)
+            opened.append(keep)
+            kept += keep
+        if not keep:
             out.append(text[last : match.start()])
             last = match.end()
     out.append(text[last:])
@@ -203,6 +211,46 @@ def parse(text: str) -> lxml.html.HtmlElement | None:
     except (ParserError, ValueError):
         return None
     return tree if tree is not None and len(tree) else None
+
+
+# trafilatura collects every text run inside paragraphs (XPath ``//p//text()``) several times a
+# page, in time that grows with the square of their number: 300 on the largest real pages measured,
+# 60,000 take seconds each time. Above MAX_TEXT_RUNS, inline markup inside paragraphs is unwrapped
+# (formatting first, then links), which joins the runs; a page still above MAX_PAGE_TEXT_RUNS
+# (tens of thousands of paragraphs) is no article and is refused.
+MAX_TEXT_RUNS = 5_000
+MAX_PAGE_TEXT_RUNS = 30_000
+_FORMATTING = (
+    "b", "strong", "i", "em", "u", "s", "strike", "span", "font", "small", "big", "sup", "sub", "mark",
+    "abbr", "cite", "q", "dfn", "code", "kbd", "samp", "var", "tt", "time", "ins", "del", "bdi", "bdo", "wbr",
+)  # fmt: skip
+
+
+_COUNT_TEXT = lxml.etree.XPath("count(.//text())")
+
+
+def text_runs(tree: lxml.html.HtmlElement) -> int:
+    """Number of text nodes inside the paragraphs of ``tree`` (as XPath counts them)."""
+    return sum(int(_COUNT_TEXT(p)) if len(p) else bool(p.text) for p in tree.iter("p"))
+
+
+def join_text_runs(tree: lxml.html.HtmlElement, limit: int = MAX_TEXT_RUNS) -> int:
+    """Unwrap inline markup inside paragraphs while they hold more than ``limit`` text runs: the
+    formatting elements first, then links. Returns the number of runs left; the text is unchanged."""
+    runs = text_runs(tree)
+    for tags in (_FORMATTING, ("a",)):
+        if runs <= limit:
+            break
+        paragraphs = [p for p in tree.iter("p") if len(p)]
+        for paragraph in paragraphs:
+            lxml.etree.strip_tags(paragraph, *tags)
+            # the unwrapped text stays in separate nodes until it is set again as one
+            paragraph.text = paragraph.text
+            for child in paragraph.iterdescendants():
+                child.text, child.tail = child.text, child.tail
+        if paragraphs:
+            runs = text_runs(tree)
+    return runs
 
 
 def node_text(node: object) -> str:
