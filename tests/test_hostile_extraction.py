@@ -149,8 +149,10 @@ def test_utf8_page_served_as_iso_8859_1_is_not_mojibake() -> None:
     data = _page(head="<meta charset='utf-8'>").encode("utf-8")
     for http in ("ISO-8859-1", "iso-8859-1", "cp1252", "windows-1252", "us-ascii"):
         text = _text(data, encoding=http)
-        assert "Lörrach – the town council" in text and "mayor’s" in text
-        assert "Ã" not in text and "â€" not in text
+        assert "Lörrach – the town council" in text
+        assert "mayor’s" in text
+        assert "Ã" not in text
+        assert "â€" not in text
     # without any <meta charset>, the bytes alone say UTF-8
     assert "Lörrach –" in _text(_page().encode("utf-8"), encoding="iso-8859-1")
 
@@ -173,7 +175,9 @@ def test_pages_in_other_charsets_stay_right(text: str, charset: str, http: str |
     assert text in decode(data, http)
 
 
-@pytest.mark.parametrize("name", ["punycode", "idna", "utf-7", "unicode_escape", "base64", "rot13", "nonsense", "x" * 200])
+@pytest.mark.parametrize(
+    "name", ["punycode", "idna", "utf-7", "unicode_escape", "base64", "rot13", "nonsense", "x" * 200]
+)
 def test_odd_charset_names_count_as_undeclared(name: str) -> None:
     assert codec(name) is None
     data = _page(head=f"<meta charset='{name}'>").encode("utf-8")
@@ -193,13 +197,15 @@ def test_utf16_declared_without_bom_is_believed_only_when_the_bytes_say_so() -> 
 def test_invalid_utf8_bytes_and_a_nul_lose_nothing_around_them() -> None:
     middle = "Before the broken bytes \xff\xfe\xc3( and a NUL \x00 the sentence goes on to its end."
     body = f"<p>{PARAGRAPHS[0]}</p><p>{middle}</p><p>{PARAGRAPHS[1]}</p><p>{PARAGRAPHS[2]}</p>"
-    data = _page(body=body).encode("utf-8").replace("\xff\xfe\xc3(".encode(), b"\xff\xfe\xc3(").replace(b"\xc3\x80", b"")
+    data = _page(body=body).encode("utf-8").replace("\xff\xfe\xc3(".encode(), b"\xff\xfe\xc3(")
     assert b"\xff\xfe\xc3(" in data
     for http in ("utf-8", None, "iso-8859-1"):
         text = _text(data, encoding=http)
         assert "Lörrach – the town council" in text  # the rest of the page is still UTF-8
-        assert "Before the broken bytes" in text and "the sentence goes on to its end." in text
-        assert PARAGRAPHS[1] in text and PARAGRAPHS[2] in text
+        assert "Before the broken bytes" in text
+        assert "the sentence goes on to its end." in text
+        assert PARAGRAPHS[1] in text
+        assert PARAGRAPHS[2] in text
         assert "\x00" not in text
 
 
@@ -210,24 +216,29 @@ def test_control_characters_are_stripped_not_fatal() -> None:
         text = _text(data)
         assert "Control characters in the text and C1 ones, then the end." in text
         assert PARAGRAPHS[1] in text
-        assert not any(ord(c) < 32 and c not in "\t\n\r" or 0x7F <= ord(c) <= 0x9F for c in text)
+        assert not any((ord(c) < 32 and c not in "\t\n\r") or 0x7F <= ord(c) <= 0x9F for c in text)
 
 
 # --- 3. One bad value never fails the whole page ---------------------------------------------------
 
 
-@pytest.mark.parametrize("canonical", ["http://[::1", "http://[::1]:99999999/x", "javascript:alert(1)", "data:,x", "  "])
+@pytest.mark.parametrize(
+    "canonical", ["http://[::1", "http://[::1]:99999999/x", "javascript:alert(1)", "data:,x", "  "]
+)
 def test_a_bad_canonical_link_falls_back_to_the_page_url(canonical: str) -> None:
     article = extract_article(_page(head=f"<link rel='canonical' href='{canonical}'>"), URL, GENERIC)
-    assert article is not None and PARAGRAPHS[0] in article.text
+    assert article is not None
+    assert PARAGRAPHS[0] in article.text
     assert article.canonical_url == URL
 
 
 def test_a_page_url_that_does_not_parse_still_gives_the_article() -> None:
     for url in ("http://[::1", "http://[::1]/x", "not a url"):
         article = extract_article(_page(), url)
-        assert article is not None and PARAGRAPHS[2] in article.text
-    assert hostname("http://[::1") == "" and try_canonicalize("http://[::1") == ""
+        assert article is not None
+        assert PARAGRAPHS[2] in article.text
+    assert hostname("http://[::1") == ""
+    assert try_canonicalize("http://[::1") == ""
 
 
 @pytest.mark.parametrize(
@@ -245,10 +256,12 @@ def test_a_page_url_that_does_not_parse_still_gives_the_article() -> None:
 )
 def test_impossible_dates_become_empty_and_the_article_stays(raw: str) -> None:
     assert dates.iso_date(raw) == ""
-    head = f"<meta property='article:published_time' content='{raw}'><meta property='article:modified_time' content='{raw}'>"
+    head = "".join(f"<meta property='article:{name}_time' content='{raw}'>" for name in ("published", "modified"))
     article = extract_article(_page(head=head), URL, GENERIC)
-    assert article is not None and PARAGRAPHS[0] in article.text
-    assert article.published == "" and article.modified == ""
+    assert article is not None
+    assert PARAGRAPHS[0] in article.text
+    assert article.published == ""
+    assert article.modified == ""
 
 
 def test_dates_at_the_edge_of_the_calendar_do_not_raise() -> None:
@@ -261,7 +274,8 @@ def test_json_ld_with_a_huge_number_keeps_its_other_fields() -> None:
     ld = json.dumps({"@type": "NewsArticle", "headline": "Town hall to be rebuilt", "author": {"name": "Ann Lee"}})
     ld = ld[:-1] + ', "wordCount": ' + "9" * 5000 + ', "datePublished": 1e400}'
     article = extract_article(_page(head=f"<script type='application/ld+json'>{ld}</script>"), URL, GENERIC)
-    assert article is not None and article.authors == ["Ann Lee"]
+    assert article is not None
+    assert article.authors == ["Ann Lee"]
     assert article.published == ""
 
 
@@ -283,7 +297,8 @@ def test_flatten_drops_only_the_tags_past_the_depth() -> None:
     html = "<div><div><div><span><p>x</p><p>y</p></span></div></div></div><br><img src=a>"
     assert flatten(html, depth=2) == "<div><div><p>x</p><p>y</p></div></div><br><img src=a>"
     tree = parse("<html><body>" + "<section>" * 3000 + "<p>deep text</p>" + "</section>" * 3000 + "</body></html>")
-    assert tree is not None and [p.text for p in tree.iter("p")] == ["deep text"]
+    assert tree is not None
+    assert [p.text for p in tree.iter("p")] == ["deep text"]
 
 
 def test_inline_markup_of_a_huge_paragraph_is_joined_with_its_text_unchanged() -> None:
@@ -304,13 +319,15 @@ def test_inline_markup_of_a_huge_paragraph_is_joined_with_its_text_unchanged() -
 def test_huge_paragraph_with_inline_markup_is_extracted() -> None:
     pieces = "".join(f"word <b>bold{i}</b> and <a href='/x{i}'>link</a>, " for i in range(20_000))
     text = _text(_page(body=f"<p>{PARAGRAPHS[0]}</p><p>{pieces}</p><p>{PARAGRAPHS[1]}</p>"))
-    assert "bold19999 and link" in text and PARAGRAPHS[1] in text
+    assert "bold19999 and link" in text
+    assert PARAGRAPHS[1] in text
 
 
 def test_page_of_tens_of_thousands_of_paragraphs_is_refused_with_the_reason() -> None:
     body = "".join(f"<p>Item {i}</p>" for i in range(MAX_PAGE_TEXT_RUNS + 10))
     result = extract(_page(body=body), URL, GENERIC)
-    assert result.article is None and result.reason.startswith("page too large:")
+    assert result.article is None
+    assert result.reason.startswith("page too large:")
 
 
 def test_contains_counts_whole_and_partial_lines() -> None:

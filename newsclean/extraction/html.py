@@ -54,7 +54,9 @@ PARSER_MAX_DEPTH = 255
 FLATTEN_DEPTH = 200
 _TAG = re.compile(r"<(/?)([a-zA-Z][^\s/<>]*+)[^<>]*+>")
 # Text blocks kept a little past the depth (paragraphs do not nest), so their text stays apart.
-_TEXT_BLOCKS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "pre", "blockquote", "td", "th", "tr"})
+_TEXT_BLOCKS = frozenset(
+    {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "pre", "blockquote", "td", "th", "tr"}
+)
 _TEXT_BLOCK_MARGIN = 40
 _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
