@@ -43,12 +43,41 @@ def _figures(times: list[float]) -> str:
     )
 
 
+_SENTENCE = "The mayor said on Monday that the bridge, closed since May, would reopen in June. "
+
+
+def _long_page(size: int, inline: bool) -> str:
+    if inline:
+        body = "".join(f"word <b>bold{i}</b> and <a href='/x{i}'>link</a>, " for i in range(size // 40))
+    else:
+        body = _SENTENCE * (size // len(_SENTENCE))
+    return f"<html><head><title>Bridge to reopen</title></head><body><article><p>{body}</p></article></body></html>"
+
+
+def scaling(bound: float) -> None:
+    """Time for one paragraph of 0.25 to 2 MB (plain, and with inline markup every few words), and
+    for 5,000 and 20,000 nested divs: each doubling of size should about double the time."""
+    for inline in (False, True):
+        previous = 0.0
+        for size in (250_000, 500_000, 1_000_000, 2_000_000):
+            elapsed, problem = fuzzing.run_one(_long_page(size, inline), fuzzing.URLS[0], None, bound * 6)
+            ratio = f", x{elapsed / previous:.2f} the half size" if previous else ""
+            kind = "inline markup" if inline else "plain text"
+            print(f"  one paragraph, {kind}, {size / 1e6:.2f} MB: {elapsed:.2f} s{ratio} {problem}")
+            previous = elapsed
+    for depth in (5_000, 20_000):
+        page = "<html><body>" + "<div>" * depth + f"<p>{_SENTENCE}</p>" * 5 + "</div>" * depth + "</body></html>"
+        elapsed, problem = fuzzing.run_one(page, fuzzing.URLS[0], None, bound)
+        print(f"  {depth} nested divs ({len(page) / 1e3:.0f} kB): {elapsed:.2f} s {problem}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--examples", type=int, default=1000)
     parser.add_argument("--bound", type=float, default=10.0, help="seconds a page may take")
     parser.add_argument("--seed", type=int, default=None, help="hypothesis seed (default: random)")
     parser.add_argument("--seeds", type=Path, default=None, help="folder of extra seed pages")
+    parser.add_argument("--no-scaling", action="store_true", help="skip the long-paragraph and deep-nesting timings")
     args = parser.parse_args()
 
     if args.seeds:
@@ -60,7 +89,9 @@ def main() -> int:
     run_seed = args.seed if args.seed is not None else int(time.time())
     print(f"seeds: {len(fuzzing.SEEDS)} pages; hypothesis seed {run_seed}; bound {args.bound} s a page")
 
+    fuzzing.run_one(fuzzing.SEEDS[0], fuzzing.URLS[0], None, 60.0)  # imports and profiles loaded once
     baseline = [fuzzing.run_one(page, fuzzing.URLS[0], None, args.bound)[0] for page in fuzzing.SEEDS]
+    slowest: list[tuple[float, str]] = []
     tried: Counter[str] = Counter()
     times: list[float] = []
     sizes: list[int] = []
@@ -82,6 +113,9 @@ def main() -> int:
         tried["pages"] += 1
         times.append(elapsed)
         sizes.append(len(data))
+        slowest.append((elapsed, f"{len(data)} bytes, mutations {mutations}, charset {encoding!r}"))
+        slowest.sort(reverse=True)
+        del slowest[5:]
         if problem:
             failures.append(
                 f"{problem} | mutations {mutations} | url {url!r} | charset {encoding!r} | {len(data)} bytes"
@@ -100,8 +134,14 @@ def main() -> int:
         print(f"  {line}")
     print(f"time a page, mutated: {_figures(times)}")
     print(f"time a page, seeds as they are: {_figures(baseline)}")
+    print("slowest pages:")
+    for elapsed, what in slowest:
+        print(f"  {elapsed * 1000:.0f} ms: {what}")
     if baseline and times:
         print(f"ratio (median mutated / median seed): {statistics.median(times) / statistics.median(baseline):.2f}")
+    if not args.no_scaling:
+        print("scaling:")
+        scaling(args.bound)
     return 1 if failures else 0
 
 
