@@ -12,7 +12,7 @@ import lxml.html
 import pytest
 
 from newsclean import dates
-from newsclean.extraction import GENERIC, clean, extract, extract_article
+from newsclean.extraction import clean, extract, extract_article
 from newsclean.extraction.core import _contains
 from newsclean.extraction.html import (
     MAX_PAGE_TEXT_RUNS,
@@ -24,6 +24,7 @@ from newsclean.extraction.html import (
     parse,
     text_runs,
 )
+from newsclean.sites import GENERIC
 from newsclean.urls import hostname, try_canonicalize
 
 URL = "https://news.example.org/2024/12/30/town-hall"
@@ -56,11 +57,11 @@ _REGEX_PROBE = textwrap.dedent(
     """
     import json, re, sys, time
     from newsclean.extraction import clean, metadata
-    from newsclean.registry import all_rules
+    from newsclean.registry import known_sites
 
     patterns = [("boilerplate", p) for p in clean.BOILERPLATE_LINES]
     patterns += [("related heading", p) for p in clean.RELATED_HEADINGS]
-    for rules in all_rules():
+    for rules in known_sites().values():
         patterns += [(rules.name, p) for p in rules.drop_line_patterns]
         patterns += [(rules.name, p) for _, p in rules.line_field_patterns]
     patterns.append(("agencies", metadata.AGENCIES))
