@@ -334,3 +334,13 @@ def test_page_of_tens_of_thousands_of_paragraphs_is_refused_with_the_reason() ->
 def test_contains_counts_whole_and_partial_lines() -> None:
     assert _contains(["alpha beta", "gamma"], ["alpha beta", "gamma"]) == 1.0
     assert _contains(["alpha beta gamma"], ["beta", "delta"]) == pytest.approx(4 / 9)
+
+
+def test_a_page_over_the_size_limit_is_refused_with_the_reason() -> None:
+    from newsclean.extraction.html import MAX_PAGE_SIZE
+
+    data = _page().encode() + b" " * MAX_PAGE_SIZE
+    result = extract(data, URL, GENERIC)
+    assert result.article is None
+    assert result.reason.startswith("page too large:")
+    assert extract(_page().encode(), URL, GENERIC).article is not None

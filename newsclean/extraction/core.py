@@ -15,7 +15,7 @@ from readability import Document
 from newsclean import dates
 from newsclean.article import Article
 from newsclean.extraction import clean, metadata, stopwords, xpaths
-from newsclean.extraction.html import MAX_PAGE_TEXT_RUNS, decode, join_text_runs, node_text, parse
+from newsclean.extraction.html import MAX_PAGE_SIZE, MAX_PAGE_TEXT_RUNS, decode, join_text_runs, node_text, parse
 from newsclean.extraction.language import detect_language
 from newsclean.extraction.result import Extraction
 from newsclean.registry import site_for_url
@@ -60,6 +60,8 @@ def extract(
     try:
         if rules is None:
             rules = site_for_url(url)
+        if len(html) > MAX_PAGE_SIZE:
+            return Extraction(None, f"page too large: {len(html)} bytes or characters (at most {MAX_PAGE_SIZE})")
         return _extract(decode(html, encoding), url, rules)
     except Exception as exc:  # a page must never stop a crawl; the reason travels with the result
         logger.exception("extraction failed for %s", url or "<input>")
