@@ -344,3 +344,26 @@ def test_a_page_over_the_size_limit_is_refused_with_the_reason() -> None:
     assert result.article is None
     assert result.reason.startswith("page too large:")
     assert extract(_page().encode(), URL, GENERIC).article is not None
+
+
+def test_nesting_deeper_than_real_pages_is_flattened_before_the_parser_limit() -> None:
+    from newsclean.extraction.html import FLATTEN_DEPTH, MAX_DEPTH
+
+    depth = (MAX_DEPTH + 255) // 2  # deeper than any real page, within what the parser reads
+    tree = parse(
+        "<html><body>" + "<table><tr><td>" * (depth // 3) + "<p>deep text</p>" + "</td></tr></table>" * (depth // 3)
+    )
+    assert tree is not None
+    assert [p.text for p in tree.iter("p")] == ["deep text"]
+    deepest = max(len(list(p.iterancestors())) for p in tree.iter("p"))
+    assert deepest <= FLATTEN_DEPTH + 40
+
+
+def test_a_page_of_thousands_of_short_blocks_gets_the_main_path_alone() -> None:
+    from newsclean.extraction.core import LARGE_PAGE_TEXTS
+
+    items = "".join(f"<div>Item {i}</div>" for i in range(LARGE_PAGE_TEXTS + 100))
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS) + items
+    result = extract(_page(body=body), URL, GENERIC)
+    assert result.article is not None
+    assert PARAGRAPHS[0] in result.article.text

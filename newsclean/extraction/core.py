@@ -7,6 +7,7 @@ import logging
 import re
 from typing import Any
 
+import lxml.etree
 import lxml.html
 import trafilatura
 from lxml.html import HtmlElement
@@ -37,6 +38,9 @@ SHORT_SHARE = 0.5
 LONGER_BY = 1.5
 MIN_CONTAINED = 0.8
 CONTAINS_BUDGET = 200_000_000
+# Text nodes (not blank) past which a page is large (real pages measured: 860 at most); see _large.
+LARGE_PAGE_TEXTS = 2_000
+_TEXT_NODES = lxml.etree.XPath("count(//text()[normalize-space()])")
 
 
 def extract_article(
@@ -103,16 +107,24 @@ def _narrow(tree: HtmlElement, rules: Site) -> HtmlElement | None:
     return doc
 
 
-def _body_lines(tree: HtmlElement, url: str | None) -> tuple[list[str], Any]:
+def _large(tree: HtmlElement) -> bool:
+    """True when the page holds more text blocks than any real article page measured, many times
+    over: trafilatura's fallbacks (jusText) and readability take time that grows with the square
+    of their number, so such a page gets trafilatura's main path alone."""
+    return _TEXT_NODES(tree) > LARGE_PAGE_TEXTS
+
+
+def _body_lines(tree: HtmlElement, url: str | None, fast: bool = False) -> tuple[list[str], Any]:
     url = url if hostname(url) else None  # trafilatura discards a page whose URL it cannot parse
+    options = {**TRAFILATURA_OPTIONS, "fast": True} if fast else TRAFILATURA_OPTIONS
     try:
-        doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True, **TRAFILATURA_OPTIONS)
+        doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True, **options)
     except (ValueError, TypeError, OverflowError):
         doc = None
     if doc is None:
         # trafilatura discards the whole page when one metadata value is bad (a date offset of
         # +99:00): the text is read again without its metadata, which newsclean reads itself.
-        doc = trafilatura.bare_extraction(tree, url=url, with_metadata=False, **TRAFILATURA_OPTIONS)
+        doc = trafilatura.bare_extraction(tree, url=url, with_metadata=False, **options)
     return _lines(getattr(doc, "text", None) or ""), doc
 
 
@@ -193,11 +205,12 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
         # A known site's page without its article body is a listing, an error page, or a new layout:
         # storing whatever else the page holds would fill the store with menus and headlines.
         return Extraction(None, "no article body (the site rules' body XPaths match nothing)", removed)
-    lines, doc = _body_lines(narrowed if narrowed is not None else tree, url)
+    large = _large(tree)
+    lines, doc = _body_lines(narrowed if narrowed is not None else tree, url, fast=large)
     method = "trafilatura" + ("+body" if narrowed is not None else "")
     # Guard: trafilatura sometimes keeps only the first of several sibling blocks of the article.
     # Only then, readability-lxml gets a say, and only when it finds much more that includes ours.
-    if narrowed is None and _looks_short(lines, _paragraph_chars(tree), meta.article_body):
+    if narrowed is None and not large and _looks_short(lines, _paragraph_chars(tree), meta.article_body):
         alt = _readability_lines(tree, url)
         chars = sum(len(line) for line in lines)
         if sum(len(line) for line in alt) > LONGER_BY * chars and _contains(alt, lines) >= MIN_CONTAINED:

@@ -48,15 +48,16 @@ SNIFF_WINDOW = 65_536
 _UNPARSABLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]+")
 _SPACE_CONTROLS = re.compile("[\x0b\x0c]")
 
-# lxml's HTML parser stops at this depth of nesting and drops everything after that point.
-PARSER_MAX_DEPTH = 255
-# A document nested deeper is flattened to this depth before it is parsed again.
-FLATTEN_DEPTH = 200
+# lxml's HTML parser stops at 256 levels of nesting and drops everything after that point; and
+# trafilatura's handling of nested tables and readability's scoring of nested candidates take time
+# that grows with the square of the depth. Real pages measured nest 50 levels at most: a document
+# nested deeper than MAX_DEPTH is flattened to FLATTEN_DEPTH and parsed again.
+MAX_DEPTH = 120
+FLATTEN_DEPTH = 100
+_DEEPER = lxml.etree.XPath("boolean(" + "/*" * (MAX_DEPTH + 1) + ")")
 _TAG = re.compile(r"<(/?)([a-zA-Z][^\s/<>]*+)[^<>]*+>")
 # Text blocks kept a little past the depth (paragraphs do not nest), so their text stays apart.
-_TEXT_BLOCKS = frozenset(
-    {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "pre", "blockquote", "td", "th", "tr"}
-)
+_TEXT_BLOCKS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "pre", "blockquote"})
 _TEXT_BLOCK_MARGIN = 40
 _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
@@ -209,7 +210,7 @@ def parse(text: str) -> lxml.html.HtmlElement | None:
         return None
     try:
         tree = lxml.html.document_fromstring(text, parser=_PARSER)
-        if _too_deep(_PARSER):
+        if _too_deep(_PARSER) or _DEEPER(tree):
             tree = lxml.html.document_fromstring(flatten(text), parser=_PARSER)
     except (ParserError, ValueError):
         return None
