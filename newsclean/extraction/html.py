@@ -87,11 +87,6 @@ def codec(label: str | None) -> str | None:
     return "cp1252" if info.name == "iso8859-1" else info.name
 
 
-@lru_cache(maxsize=64)
-def _single_byte(name: str) -> bool:
-    return len(bytes(range(256)).decode(name, "replace")) == 256
-
-
 def _wide(name: str) -> bool:
     return name.startswith(("utf-16", "utf-32"))
 
