@@ -63,8 +63,8 @@ def test_article_split_in_sibling_blocks_is_kept_whole(monkeypatch: pytest.Monke
     )
     real = core._body_lines
 
-    def first_half_only(tree: HtmlElement, url: str | None) -> tuple[list[str], object]:
-        lines, doc = real(tree, url)
+    def first_half_only(tree: HtmlElement, url: str | None, **options: bool) -> tuple[list[str], object]:
+        lines, doc = real(tree, url, **options)
         return [line for line in lines if line.startswith("First half")], doc
 
     monkeypatch.setattr(core, "_body_lines", first_half_only)

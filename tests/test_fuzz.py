@@ -10,13 +10,19 @@ page may reach that catch-all. The run is derandomized, so CI sees the same page
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 
-from tests.fuzzing import SEEDS, hostile_pages, run_one
+from tests.fuzzing import SEEDS, hostile_pages, run_one, warm_up
 
 # Seconds one page may take: a hundred times the usual 20-50 ms, a bound for hangs and
 # super-linear blow-ups, not a speed target (benchmarks/fuzz.py measures speed).
 BOUND = 10.0
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _warm() -> None:
+    warm_up()  # one-time costs of the process are not a page's
 
 
 def test_the_seeds_are_the_fixture_pages() -> None:
