@@ -7,19 +7,33 @@ moments (:func:`parse_time`, :func:`now_iso`). Nothing here imports Scrapy or ex
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 
 from dateutil import parser as dateparser
 
+# No date a page states is longer (``Published: Monday, 27 December 2024 at 10:30 a.m. EST``).
+MAX_DATE_CHARS = 120
+
 
 def iso_date(raw: str) -> str:
-    """``raw`` as ISO 8601 (date alone when no time is given); empty when it is not a date."""
+    """``raw`` as ISO 8601 (date alone when no time is given); empty when it is not a date.
+
+    Never raises: impossible values (month 13, an offset of ``+99:00``, year 10000, text longer
+    than :data:`MAX_DATE_CHARS`) give "".
+    """
     raw = raw.strip()
-    if not raw:
+    if not raw or len(raw) > MAX_DATE_CHARS:
         return ""
+    try:
+        return _iso_date(raw)
+    except (ValueError, OverflowError, TypeError, IndexError, AttributeError):
+        return ""
+
+
+def _iso_date(raw: str) -> str:
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
-        return raw
+        return date.fromisoformat(raw).isoformat()
     try:
         return datetime.fromisoformat(raw.replace("Z", "+00:00")).isoformat()
     except ValueError:
@@ -28,10 +42,7 @@ def iso_date(raw: str) -> str:
         return parsedate_to_datetime(raw).isoformat()
     except (TypeError, ValueError, IndexError):
         pass
-    try:
-        parsed = dateparser.parse(raw)
-    except (ValueError, OverflowError, TypeError):
-        return ""
+    parsed = dateparser.parse(raw)
     has_time = bool(re.search(r"\d{1,2}:\d{2}", raw))
     return parsed.isoformat() if has_time else parsed.date().isoformat()
 
@@ -43,9 +54,9 @@ def parse_time(raw: str) -> datetime | None:
         return None
     try:
         when = datetime.fromisoformat(iso)
-    except ValueError:
+        return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def now_iso() -> str:

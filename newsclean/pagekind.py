@@ -56,7 +56,7 @@ def _norm(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-_TITLE = re.compile(r"<title\b[^>]*>([^<]{0,500})", re.IGNORECASE)
+_TITLE = re.compile(r"<title\b[^<>]*+>([^<]{0,500})", re.IGNORECASE)  # [^<>]: linear on "<title<title..."
 _SENTENCE_END = re.compile(r"[.!?:;\u2026\"'\u201d\u2019)\]]$")
 HEADLINE_WORDS = 20
 HEADLINE_SHARE = 0.4

@@ -27,6 +27,26 @@ def canonicalize(url: str, base: str | None = None) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(query), ""))
 
 
+def try_canonicalize(url: str, base: str | None = None) -> str:
+    """:func:`canonicalize`, or "" when ``url`` (or ``base``) cannot be parsed as a URL (``http://[::1``)."""
+    try:
+        found = canonicalize(url, base)
+        urlsplit(found).port  # noqa: B018 - raises ValueError on a port out of range
+    except ValueError:
+        return ""
+    return found
+
+
+def hostname(url: str | None) -> str:
+    """The host name of ``url``, lower-cased; "" when there is none or ``url`` cannot be parsed."""
+    if not url:
+        return ""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
 def seen_key(text: str) -> bytes:
     """16 bytes standing for ``text`` in a run's sets of what was seen (URLs, texts): a crawl of
     many pages keeps one per page, 4 to 10 times smaller than the text. Two texts share one with a

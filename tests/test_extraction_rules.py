@@ -63,8 +63,8 @@ def test_article_split_in_sibling_blocks_is_kept_whole(monkeypatch: pytest.Monke
     )
     real = core._body_lines
 
-    def first_half_only(tree: HtmlElement, url: str | None) -> list[str]:
-        return [line for line in real(tree, url) if line.startswith("First half")]
+    def first_half_only(tree: HtmlElement, url: str | None, **options: bool) -> list[str]:
+        return [line for line in real(tree, url, **options) if line.startswith("First half")]
 
     monkeypatch.setattr(core, "_body_lines", first_half_only)
     result = extract(_page(body), URL)

@@ -9,6 +9,7 @@ requests for one host), so the other sites of the crawl keep downloading meanwhi
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Self
@@ -49,6 +50,7 @@ class RetryAfterMiddleware:
     def __init__(self, crawler: Crawler, maximum: float) -> None:
         self.crawler = crawler
         self.maximum = maximum
+        self.until: dict[str, float] = {}  # slot -> monotonic time its Retry-After pause ends
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -71,9 +73,12 @@ class RetryAfterMiddleware:
         slot = downloader.slots.get(key)
         if slot is None:
             return
-        if slot.latercall is not None:  # a delay already pending: the longer wait wins
-            slot.latercall.cancel()
-        slot.latercall = call_later(wait, downloader._latercall, slot)
+        now = time.monotonic()
+        if self.until.get(key, 0.0) < now + wait:  # a longer pause already pending stands
+            self.until[key] = now + wait
+            if slot.latercall is not None:
+                slot.latercall.cancel()
+            slot.latercall = call_later(wait, downloader._latercall, slot)
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(stats.RETRY_AFTER)
         logger.info("%s answered %d with Retry-After: no request to %s for %.1f s", request.url, status, key, wait)

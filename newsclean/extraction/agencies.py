@@ -24,12 +24,12 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
 from newsclean.extraction import xpaths
 from newsclean.extraction.result import Removal
+from newsclean.urls import hostname
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def is_agency(name: str) -> bool:
 
 def agency_for_url(url: str) -> str:
     """The agency whose own site ``url`` is on (``https://www.reuters.com/...`` -> ``Reuters``), else ``""``."""
-    host = (urlsplit(url).hostname or "").lower() if url else ""
+    host = hostname(url).lower()  # "" for a URL that does not parse
     for agency in AGENCIES:
         if any(host == d or host.endswith("." + d) for d in agency.domains):
             return agency.name

@@ -13,39 +13,39 @@ from newsclean.extraction.result import Removal
 
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE_LINE = (
-    r"(?:(?:published|updated|posted)\s*:?\s*)?(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+)?"
-    rf"(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\.?\s+{_MONTH},?\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|"
-    r"\d{1,2}[./]\d{1,2}[./]\d{2,4})(?:,?\s+(?:at\s+)?\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s+[a-z]{2,5})?)?"
+    r"(?:(?:published|updated|posted)\s*+(?::\s*+)?)?(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*+,?\s++)?"
+    rf"(?:{_MONTH}\s++\d{{1,2}},?\s++\d{{4}}|\d{{1,2}}\.?\s++{_MONTH},?\s++\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|"
+    r"\d{1,2}[./]\d{1,2}[./]\d{2,4})(?:,?\s++(?:at\s++)?\d{1,2}[:.]\d{2}(?:\s*+[ap]\.?m\.?)?(?:\s++[a-z]{2,5})?)?"
 )
 _SOCIAL = r"(?:twitter|facebook|instagram|youtube|linkedin|tiktok|telegram|whatsapp|flipboard|google news)"
 # Lines that are page furniture on any site. Matched against a whole body line, case-insensitive.
 BOILERPLATE_LINES: tuple[re.Pattern[str], ...] = tuple(
     re.compile(p, re.IGNORECASE)
     for p in (
-        r"\d+\s*min(?:ute)?s?\.?\s+read",  # "1 min read"
-        r"(?:reading time|tempo de leitura|tiempo de lectura|lesezeit|temps de lecture)\s*:?\s*\d+\s*\w*",
+        r"\d++\s*+min(?:ute)?s?\.?\s++read",  # "1 min read"
+        r"(?:reading time|tempo de leitura|tiempo de lectura|lesezeit|temps de lecture)\s*+(?::\s*+)?\d++\s*+\w*+",
         r"(?:\d{1,2}:)?\d{1,2}:\d{2}",  # a player's clock, "00:00"
-        r"(?:a+\s*)+A",  # font-size control, "aaA"
+        r"a(?:\s*+a)+",  # font-size control, "aaA" (the letters alone, any case)
         r"(?:recommended|related|related (?:articles?|stories|content|news)|read more|read also|"
-        r"see also|explore|more on this|advertisement|most read|just in)\s*:?",
-        r"related (?:article|story|stories|articles|reading|posts?)\s*:.*",  # "Related article: ..."
-        r"related\s*:.{0,150}",  # "Related: 15 Amazing Images of Stars"
-        r"(?:also )?read (?:more|also)\s*:.*",
-        r"see more\s*:.{0,150}",
-        r"original (?:url|link|article)\s*:.*",  # a syndication trailer
+        r"see also|explore|more on this|advertisement|most read|just in)\s*+:?",
+        r"related (?:article|story|stories|articles|reading|posts?)\s*+:.*",  # "Related article: ..."
+        r"related\s*+:.{0,150}",  # "Related: 15 Amazing Images of Stars"
+        r"(?:also )?read (?:more|also)\s*+:.*",
+        r"see more\s*+:.{0,150}",
+        r"original (?:url|link|article)\s*+:.*",  # a syndication trailer
         # share / follow / comment prompts
-        r"(?:-\s*)?(?:share|tweet|email|print|print article|order reprints|reprints|comments?|"
-        r"\d+\s+comments?|leave a (?:comment|reply)|tags?|filed under)\s*:?(?:\s*\|)?",
+        r"(?:-\s*+)?(?:share|tweet|email|print|print article|order reprints|reprints|comments?|"
+        r"\d++\s++comments?|leave a (?:comment|reply)|tags?|filed under)\s*+:?(?:\s*+\|)?",
         rf"follow [^.]{{0,80}} on {_SOCIAL}[^.]{{0,120}}\.?",
         rf"(?:like|follow) us on {_SOCIAL}.{{0,120}}",
         r"(?:have a (?:news )?tip\?|got a tip\?).{0,200}",
-        r"write to [^.]{2,60} at \S+@\S+\.?",  # "Write to Al Root at allen.root@dowjones.com"
+        r"write to [^.]{2,60} at [^\s@]++@\S++",  # "Write to Al Root at allen.root@dowjones.com"
         r"tell us what you think.{0,10}",
         r"(?:click|tap) to tweet",
         # newsletter and subscription calls
         # (the call is a sentence of its own, the line's last: "... Sign up for the free newsletter.",
         # not "Readers sign up for the newsletter, the company said.")
-        r"(?:.{0,300}[.!?:]\s+)?(?:please\s+)?(?:subscribe|sign up)\b[^.]{0,80}\bnewsletters?\b[^.]{0,120}[.!]?",
+        r"(?:.{0,300}[.!?:]\s+)?(?:please\s++)?(?:subscribe|sign up)\b[^.]{0,80}\bnewsletters?\b[^.]{0,120}[.!]?",
         r"(?:get|receive) the latest .{0,60} (?:in|to) your inbox.{0,120}",
         r"click here to (?:subscribe|sign up|register).{0,120}",
         r"if you enjoyed this article.{0,200}",
@@ -55,18 +55,22 @@ BOILERPLATE_LINES: tuple[re.Pattern[str], ...] = tuple(
         r"copyright\s+\d{4}\b.{0,120}",
         r".{0,80}all rights reserved\.?.{0,40}",
         r"this copy is for your personal,? non-commercial use only.*",
-        r"(?:this (?:web)?site|we|our (?:web)?site)\s+uses? cookies\b.{0,200}",
+        r"(?:this (?:web)?site|we|our (?:web)?site)\s++uses? cookies\b.{0,200}",
         # utility messages
-        r"(?:listen|download|itunes|spotify|apple podcasts|subscribe)\s*:\s*https?://\S+",
+        r"(?:listen|download|itunes|spotify|apple podcasts|subscribe)\s*+:\s*+https?://\S++",
         r"an error has occurred,? please try again(?: later)?\.?",
         r"this article has been sent to.{0,60}",
         _DATE_LINE,  # the date alone, repeated as body text
-        r"(?:updated|posted|published)\s*(?:at|on)?\s*:?\s*\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?\.?",
-        r"\d{1,2}:\d{2}\s*[ap]\.?m\.?\s*[a-z]{2,4}\s+\d{1,2}/\d{1,2}/\d{2,4}\s+by\s+.{2,60}",
+        r"(?:updated|posted|published)\s*+(?:(?:at|on)\s*+)?(?::\s*+)?\d{1,2}[:.]\d{2}\s*+(?:[ap]\.?m\.?)?\.?",
+        r"\d{1,2}:\d{2}\s*+[ap]\.?m\.?\s*+[a-z]{2,4}\s++\d{1,2}/\d{1,2}/\d{2,4}\s++by\s++.{2,60}",
         # credit lines: the people who contributed, not the story
         r"[^.]{2,200}\bcontributed (?:reporting|to this (?:report|story|article))\b[^.]{0,80}\.?",
     )
 )
+# Patterns are tried on lines of at most this many characters: a longer line is running text (the
+# longest boilerplate line measured is under 300 characters), and a bound keeps the regular
+# expressions' work per line bounded whatever a pattern (a site's own, say) looks like.
+MAX_PATTERN_LINE = 1_000
 # A line announcing a list of links to other articles; it and the teaser titles after it go.
 RELATED_HEADINGS: tuple[re.Pattern[str], ...] = tuple(
     re.compile(p, re.IGNORECASE)
@@ -74,7 +78,7 @@ RELATED_HEADINGS: tuple[re.Pattern[str], ...] = tuple(
         r"(?:you (?:may|might) also (?:like|enjoy)|more (?:great )?[\w ]{0,30} stories|more from [\w ]{1,40}|"
         r"don'?t miss|more|related|recommended(?: for you| stories| articles)?|trending(?: now)?|"
         r"popular(?: now| stories)?|most popular|what to read next|read next|up next|"
-        r"something to consider|latest(?: news| stories)?)\s*(?:\.\.\.|…|:)?",
+        r"something to consider|latest(?: news| stories)?)\s*+(?:\.\.\.|…|:)?",
     )
 )
 # A teaser title: short, and not ending like a sentence of running text.
@@ -104,7 +108,7 @@ def drop_lines(
     patterns = tuple(patterns)
     kept = []
     for line in lines:
-        hit = next((p for p in patterns if p.fullmatch(line)), None)
+        hit = next((p for p in patterns if p.fullmatch(line)), None) if len(line) <= MAX_PATTERN_LINE else None
         if hit is None:
             kept.append(line)
         else:
@@ -146,7 +150,7 @@ def drop_related(lines: list[str], removed: list[Removal]) -> list[str]:
     kept: list[str] = []
     i = 0
     while i < len(lines):
-        if any(p.fullmatch(lines[i]) for p in RELATED_HEADINGS):
+        if len(lines[i]) <= MAX_PATTERN_LINE and any(p.fullmatch(lines[i]) for p in RELATED_HEADINGS):
             removed.append(("related heading", lines[i]))
             i += 1
             run = 0

@@ -6,8 +6,8 @@ import copy
 import logging
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
+import lxml.etree
 import lxml.html
 import trafilatura
 from lxml.html import HtmlElement
@@ -18,12 +18,20 @@ from newsclean import dates
 from newsclean.article import Article
 from newsclean.extraction import agencies, clean, fields, metadata, stopwords, xpaths
 from newsclean.extraction.clean import HEADING_LINES
-from newsclean.extraction.html import decode, node_text, parse, remove
+from newsclean.extraction.html import (
+    MAX_PAGE_SIZE,
+    MAX_PAGE_TEXT_RUNS,
+    decode,
+    join_text_runs,
+    node_text,
+    parse,
+    remove,
+)
 from newsclean.extraction.language import detect_language
 from newsclean.extraction.result import Extraction
 from newsclean.registry import site_for_url
 from newsclean.sites import GENERIC, Site
-from newsclean.urls import canonicalize
+from newsclean.urls import hostname, try_canonicalize
 
 logger = logging.getLogger(__name__)
 stopwords.install()  # trafilatura's jusText fallback: 1.2 MB of stop words instead of 33 MB
@@ -62,6 +70,10 @@ _NOT_LEAD_ANCESTORS = frozenset({"nav", "aside", "footer", "figure", "a", "li", 
 CARD_RUN = 3
 # Tags whose text may hold a site's line field ("SOURCE: AFP") outside the body.
 _FIELD_LINE_TAGS = ("p", "div", "span", "li", "small", "footer", "em", "strong", "section", "aside")
+CONTAINS_BUDGET = 200_000_000
+# Text nodes (not blank) past which a page is large (real pages measured: 913 at most); see _large.
+LARGE_PAGE_TEXTS = 2_000
+_TEXT_NODES = lxml.etree.XPath("count(//text()[normalize-space()])")
 
 
 def extract_article(
@@ -85,6 +97,8 @@ def extract(
     try:
         if rules is None:
             rules = site_for_url(url)
+        if len(html) > MAX_PAGE_SIZE:
+            return Extraction(None, f"page too large: {len(html)} bytes or characters (at most {MAX_PAGE_SIZE})")
         return _extract(decode(html, encoding), url, rules)
     except Exception as exc:  # a page must never stop a crawl; the reason travels with the result
         logger.exception("extraction failed for %s", url or "<input>")
@@ -126,18 +140,31 @@ def _narrow(tree: HtmlElement, rules: Site) -> HtmlElement | None:
     return doc
 
 
-def _body_lines(tree: HtmlElement, url: str | None) -> list[str]:
-    doc = trafilatura.bare_extraction(tree, url=url, with_metadata=False, **TRAFILATURA_OPTIONS)
+def _large(tree: HtmlElement) -> bool:
+    """True when the page holds more text blocks than any real article page measured, many times
+    over: trafilatura's fallbacks (jusText) and readability take time that grows with the square
+    of their number, so such a page gets trafilatura's main path alone."""
+    return _TEXT_NODES(tree) > LARGE_PAGE_TEXTS
+
+
+def _body_lines(tree: HtmlElement, url: str | None, fast: bool = False) -> list[str]:
+    url = url if hostname(url) else None  # trafilatura discards a page whose URL it cannot parse
+    options = {**TRAFILATURA_OPTIONS, "fast": True} if fast else TRAFILATURA_OPTIONS
+    doc = trafilatura.bare_extraction(tree, url=url, with_metadata=False, **options)
     return _lines(getattr(doc, "text", None) or "")
 
 
 def _fallback_metadata(tree: HtmlElement, url: str | None, meta: metadata.Metadata) -> Any:
     """trafilatura's own metadata (its title, byline and date heuristics, htmldate), read only when
     the page's JSON-LD and ``<meta>`` tags lack a title, a date or a byline: it costs as much as a
-    tenth of the extraction."""
+    tenth of the extraction. None when they have them, or when one of trafilatura's values is bad
+    (a date offset of +99:00 makes it raise): newsclean reads its own metadata anyway."""
     if meta.title and meta.published_raw and (meta.authors or meta.credit or meta.source):
         return None
-    return extract_metadata(tree, url, None, False)
+    try:
+        return extract_metadata(tree, url if hostname(url) else None, None, False)
+    except (ValueError, TypeError, OverflowError):
+        return None
 
 
 def _lines(text: str) -> list[str]:
@@ -182,15 +209,33 @@ def _looks_short(lines: list[str], paragraph_chars: int, json_ld_body: str) -> b
 
 def _readability_lines(tree: HtmlElement, url: str | None) -> list[str]:
     """Body lines of the block readability-lxml picks, cut into lines by trafilatura."""
-    summary = Document(lxml.html.tostring(tree, encoding="unicode")).summary()
-    return _lines(trafilatura.extract(summary, url=url, **TRAFILATURA_OPTIONS) or "")
+    try:
+        summary = Document(lxml.html.tostring(tree, encoding="unicode")).summary()
+        return _lines(trafilatura.extract(summary, url=url if hostname(url) else None, **TRAFILATURA_OPTIONS) or "")
+    except Exception:  # the second opinion only: trafilatura's text stands
+        logger.info("readability failed for %s", url or "<input>", exc_info=True)
+        return []
 
 
 def _contains(longer: list[str], shorter: list[str]) -> float:
-    """Share of ``shorter``'s characters whose lines appear, whole or in part, in ``longer``."""
+    """Share of ``shorter``'s characters whose lines appear, whole or in part, in ``longer``.
+
+    Lines found whole cost a set look-up; the search for parts stops after
+    :data:`CONTAINS_BUDGET` characters scanned (lines past it count as not found), so the work
+    stays bounded on a page of thousands of lines.
+    """
     total = sum(len(line) for line in shorter) or 1
+    whole = {line.casefold() for line in longer}
     haystack = "\n".join(longer).casefold()
-    return sum(len(line) for line in shorter if line.casefold() in haystack) / total
+    found, budget = 0, CONTAINS_BUDGET
+    for line in shorter:
+        key = line.casefold()
+        if key in whole:
+            found += len(line)
+        elif budget > 0:
+            budget -= len(haystack)
+            found += len(line) if key in haystack else 0
+    return found / total
 
 
 def _extract(html: str, url: str | None, rules: Site) -> Extraction:
@@ -213,16 +258,19 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
     for xpath in rules.prune:
         clean.prune(tree, xpath, f"prune:{xpath}", removed)
     clean.keep_embedded_posts(tree, xpaths.EMBEDDED_POSTS)
+    if (runs := join_text_runs(tree)) > MAX_PAGE_TEXT_RUNS:
+        return Extraction(None, f"page too large: {runs} text runs in paragraphs (at most {MAX_PAGE_TEXT_RUNS})")
     narrowed = _narrow(tree, rules)
     # A known site's page without its article body is a new layout, an A/B variant, or a page that is
     # no article (a listing, an error page): the generic path decides, and the miss is recorded.
     body_missed = bool(rules.body) and narrowed is None
     doc = _fallback_metadata(tree, url, meta)
-    lines = _body_lines(narrowed if narrowed is not None else tree, url)
+    large = _large(tree)
+    lines = _body_lines(narrowed if narrowed is not None else tree, url, fast=large)
     method = "trafilatura" + ("+body" if narrowed is not None else "")
     # Guard: trafilatura sometimes keeps only the first of several sibling blocks of the article.
     # Only then, readability-lxml gets a say, and only when it finds much more that includes ours.
-    if narrowed is None and _looks_short(lines, _paragraph_chars(tree), meta.article_body):
+    if narrowed is None and not large and _looks_short(lines, _paragraph_chars(tree), meta.article_body):
         alt = _readability_lines(tree, url)
         chars = sum(len(line) for line in lines)
         if sum(len(line) for line in alt) > LONGER_BY * chars and _contains(alt, lines) >= MIN_CONTAINED:
@@ -231,7 +279,7 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
 
     for name, pattern in rules.line_field_patterns:
         for i, line in enumerate(lines):
-            if hit := pattern.fullmatch(line):
+            if len(line) <= clean.MAX_PATTERN_LINE and (hit := pattern.fullmatch(line)):
                 site.setdefault(name, [hit.group(1).strip()] if name in LIST_FIELDS else hit.group(1).strip())
                 removed.append((f"line_fields:{name}", lines.pop(i)))
                 break
@@ -290,8 +338,8 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
     lang, prob = detect_language(text, meta.html_lang)
     article = Article(
         url=url or "",
-        canonical_url=canonicalize(meta.canonical_url or url or "", url) if (meta.canonical_url or url) else "",
-        site=rules.name if rules is not GENERIC else (urlsplit(url).hostname or "" if url else ""),
+        canonical_url=_canonical_url(meta.canonical_url, url),
+        site=rules.name if rules is not GENERIC else hostname(url),
         title=title,
         subtitle=subtitle,
         authors=people,
@@ -405,6 +453,14 @@ def _not_an_article(tree: HtmlElement, lines: list[str]) -> str:
     if linked > MAX_LINK_SHARE * chars:
         return f"the page's text is mostly links ({linked} of {chars} characters)"
     return ""
+
+
+def _canonical_url(canonical: str, url: str | None) -> str:
+    """The page's canonical link made absolute and clean; the page URL when the link is not an
+    http(s) URL that parses (``http://[::1``, ``javascript:``); "" when neither is."""
+    if canonical and (found := try_canonicalize(canonical, url)) and found.startswith(("http://", "https://")):
+        return found
+    return try_canonicalize(url) if url else ""
 
 
 def _clean_attr(doc: Any, name: str) -> str:

@@ -8,7 +8,8 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+
+from newsclean.urls import hostname
 
 # Separators between a headline and the site's name or section in <title> / og:title
 # ("Headline | Site", "Headline - Site", "Headline ㅣ Site" on Korean sites).
@@ -57,7 +58,7 @@ def _key(text: str) -> str:
 def site_keys(names: Iterable[str], url: str | None) -> set[str]:
     """Comparison keys of the names a site goes by: its declared names and its host name's forms."""
     keys = {_key(n) for n in names}
-    host = (urlsplit(url).hostname or "").removeprefix("www.") if url else ""
+    host = hostname(url).removeprefix("www.")  # "" for a URL that does not parse
     if host:
         labels = host.split(".")
         keys |= {_key(host), _key(labels[0]), _key(".".join(labels[:-1]))}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,8 @@ NOT_ARTICLE_TYPES = frozenset(
 
 # Bylines that name a news agency rather than a person: fields.AGENCIES.
 AGENCIES = fields.AGENCIES
+
+MAX_AGENCY_CHARS = 200
 
 
 @dataclass
@@ -93,7 +96,8 @@ def _names(value: Any, organizations: bool = False, nodes: dict[str, dict[str, A
         if isinstance(name, list):
             names.extend(_clean(n) for n in name)
         elif name:
-            names.extend(_clean(n) for n in re.split(r"\s*(?:,|;|\band\b)\s*", _clean(name)))
+            # whitespace normalised first: a long run of spaces would make the split quadratic
+            names.extend(_clean(n) for n in re.split(r" ?(?:,|;|\band\b) ?", _clean(name)))
     return [n for n in dict.fromkeys(names) if n]
 
 
@@ -116,15 +120,20 @@ def _types(node: dict[str, Any]) -> set[str]:
     return {str(k) for k in (kind if isinstance(kind, list) else [kind])}
 
 
+def _json_int(digits: str) -> int | str:
+    """A JSON integer; one too long for ``int()`` (over 4,300 digits) stays text, not a failed block."""
+    return int(digits) if len(digits) <= 100 else digits
+
+
 def _json_ld_nodes(tree: HtmlElement) -> Iterator[dict[str, Any]]:
     for raw in tree.xpath(xpaths.JSON_LD):
         try:
-            data = json.loads(raw.strip().rstrip(";"))
+            data = json.loads(raw.strip().rstrip(";"), parse_int=_json_int)
         except (ValueError, RecursionError):
             continue
-        stack = data if isinstance(data, list) else [data]
+        stack = deque(data if isinstance(data, list) else [data])
         while stack:
-            node = stack.pop(0)
+            node = stack.popleft()
             if isinstance(node, list):
                 stack.extend(node)
             elif isinstance(node, dict):
@@ -215,10 +224,15 @@ def from_meta(tree: HtmlElement) -> Metadata:
     )
 
 
+def _agency(name: str) -> bool:
+    # An agency's credit is short; a long "name" is text, never matched (bounded regex work).
+    return len(name) <= MAX_AGENCY_CHARS and bool(AGENCIES.match(name))
+
+
 def split_agencies(authors: list[str]) -> tuple[list[str], str]:
     """People and agency credits apart: (people, agencies joined by ", ")."""
-    people = [a for a in authors if not AGENCIES.match(a)]
-    agencies = [a for a in authors if AGENCIES.match(a)]
+    people = [a for a in authors if not _agency(a)]
+    agencies = [a for a in authors if _agency(a)]
     return people, ", ".join(agencies)
 
 
