@@ -24,6 +24,7 @@ from .helpers import crawl_cmd, rows, run
 pytestmark = pytest.mark.crawl
 
 WHEAT_TMT = "https://www.themoscowtimes.com/2024/12/30/russian-wheat-exports-slow-ahead-of-february-quota-a87486"
+WHEAT_TMT_DRIFT = "https://www.themoscowtimes.com/2024/12/30/russian-wheat-exports-slow-ahead-of-february-quota-a87612"
 WHEAT_GUARDIAN = "https://www.theguardian.com/business/2024/dec/30/russia-wheat-exports-fall-ahead-of-february-quota"
 SEED_TMT = "https://www.themoscowtimes.com/2024/12/27/ukraine-captured-north-korean-soldier-fighting-alongside-russia-south-korea-says-a87467"
 
@@ -66,7 +67,9 @@ def test_export_every_format_from_the_demo_store(demo_db: Path, tmp_path: Path) 
         # The wire copy and its original share a cluster on two sites; the rewritten seed story does not.
         assert clusters[WHEAT_TMT] == clusters[WHEAT_GUARDIAN]
         assert clusters[WHEAT_GUARDIAN][1] == WHEAT_TMT
-        assert sum(1 for c, _ in clusters.values() if c == clusters[WHEAT_TMT][0]) == 2
+        # With them, the drift fixture: the same Moscow Times story again, in a changed layout.
+        members = sorted(url for url, (c, _) in clusters.items() if c == clusters[WHEAT_TMT][0])
+        assert members == sorted([WHEAT_TMT, WHEAT_GUARDIAN, WHEAT_TMT_DRIFT])
         assert sum(1 for c, _ in clusters.values() if c == clusters[SEED_TMT][0]) == 1
     assert json.loads((tmp_path / "schema.json").read_text(encoding="utf-8"))["version"] == schema.SCHEMA_VERSION
 
@@ -135,7 +138,8 @@ def test_scrapy_crawl_writes_parquet_through_the_feed_exporter(
         assert row["text"] == stored[url]["text"]
         assert row["cluster"] == stored[url]["cluster"]
     # The Guardian's copy was crawled after the Moscow Times' original: the store knew it by then.
-    assert (exported[WHEAT_GUARDIAN]["cluster_original"], exported[WHEAT_GUARDIAN]["cluster_size"]) == (WHEAT_TMT, 2)
+    # (3: with the drift fixture, the same Moscow Times story in a changed layout.)
+    assert (exported[WHEAT_GUARDIAN]["cluster_original"], exported[WHEAT_GUARDIAN]["cluster_size"]) == (WHEAT_TMT, 3)
     assert exported[WHEAT_GUARDIAN]["source_evidence"] == ["byline:Reuters", "dateline:Reuters", "credit:Reuters"]
     con = duckdb.connect()
     assert con.execute("SELECT count(*) FROM read_parquet(?)", [str(out)]).fetchone() == (len(stored),)

@@ -83,7 +83,7 @@ def save_article(conn: sqlite3.Connection, article: Mapping[str, Any]) -> str:
         _cluster(conn, row)
         if isinstance(article, MutableMapping):  # the crawl's item gets what the store gave it
             article["cluster"], article["source"] = row["cluster"], row["source"]
-            article["source_evidence"] = json.loads(row["source_evidence"])
+            article["source_evidence"] = json.loads(row["source_evidence"] or "[]")
         old = conn.execute(
             "SELECT content_hash, title, text, modified, fetched_at FROM articles WHERE canonical_url = ?",
             (row["canonical_url"],),
