@@ -4,6 +4,11 @@ the shipped fixture pages as response records, gzip per record, plus the records
 from __future__ import annotations
 
 import io
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from warcio.statusandheaders import StatusAndHeaders
@@ -63,3 +68,51 @@ def write_fixture_warc(path: Path, fixtures: list[Fixture] | None = None, trunca
         data = path.read_bytes()
         path.write_bytes(data[: cut_at + (size - cut_at) // 2])
     return counts
+
+
+class _RangeHandler(BaseHTTPRequestHandler):
+    """Serves the files of ``server.folder`` with ``Range: bytes=a-b`` support, as object stores do."""
+
+    def _send(self, head_only: bool) -> None:
+        path = self.server.folder / self.path.lstrip("/").split("?")[0]  # type: ignore[attr-defined]
+        if not path.is_file():
+            self.send_error(404)
+            return
+        data = path.read_bytes()
+        match = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
+        if match:
+            start = int(match.group(1))
+            end = int(match.group(2)) if match.group(2) else len(data) - 1
+            data = data[start : end + 1]
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{start + len(data) - 1}/{path.stat().st_size}")
+        else:
+            self.send_response(200)
+        self.send_header("Content-Type", "application/warc")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if not head_only:
+            self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        self._send(False)
+
+    def do_HEAD(self) -> None:
+        self._send(True)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@contextmanager
+def serve_folder(folder: Path) -> Iterator[str]:
+    """Base URL of a loopback HTTP server serving ``folder`` with range requests."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RangeHandler)
+    server.folder = folder  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
