@@ -117,7 +117,9 @@ def run_backfill(warc: Path, pages: int, workers: int, tmp: Path) -> Run:
     for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
         stale.unlink(missing_ok=True)
     start = time.perf_counter()
-    child = subprocess.Popen([sys.executable, __file__, "--child", str(warc), str(db), str(workers), str(out)], cwd=ROOT)
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--child", str(warc), str(db), str(workers), str(out)], cwd=ROOT
+    )
     memory = TreeMemory(child.pid)
     memory.start()
     code = child.wait()
@@ -135,7 +137,8 @@ def run_backfill(warc: Path, pages: int, workers: int, tmp: Path) -> Run:
     bound = self_mb + sum(memory.worker_hwm_kb) / 1024
     errors = {k: v for k, v in stats.items() if "/errors/" in k or "/dropped/" in k}
     detail = (
-        f"stored {stored} (raw pages {linked}); CPU per page: crawl process {1000 * result['self_cpu'] / pages:.1f} ms, "
+        f"stored {stored} (raw pages {linked}); CPU per page: crawl process "
+        f"{1000 * result['self_cpu'] / pages:.1f} ms, "
         f"workers {1000 * result['worker_cpu'] / pages:.1f} ms; peak RSS {memory.peak_kb / 1024:.0f} MB (each "
         f"process's own peak: crawl process {self_mb:.0f} MB + workers {workers_mb} MB = {bound:.0f} MB)"
         + (f"; {errors}" if errors else "")

@@ -46,6 +46,12 @@ _REMOTE = re.compile(r"^https?://", re.IGNORECASE)
 _BROKEN = (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error)
 
 
+# Where an item's raw page is: an attribute of the item (not a field, so not exported), and the key
+# in a request's meta where the archiving middleware leaves it for the spider.
+RAW_PAGE_ATTR = "_newsclean_raw_page"
+META_RAW_PAGE = "newsclean_raw_page"
+
+
 class ArchiveError(Exception):
     """A WARC file or record that cannot be read."""
 
@@ -84,6 +90,16 @@ class Record:
     @property
     def content_type(self) -> str:
         return self.header("Content-Type")
+
+
+def raw_page_of(item: Any) -> RawPage | None:
+    """Where an item's raw page is (set by the spider that produced it), if known."""
+    return getattr(item, RAW_PAGE_ATTR, None)
+
+
+def set_raw_page(item: Any, page: RawPage | None) -> None:
+    if page is not None:
+        object.__setattr__(item, RAW_PAGE_ATTR, page)
 
 
 def is_remote(source: str) -> bool:

@@ -21,12 +21,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
-from newsclean.archive import DEFAULT_MAX_SIZE, ArchiveWriter
+from newsclean.archive import DEFAULT_MAX_SIZE, META_RAW_PAGE, ArchiveWriter
 from newsclean.version import extractor_version
 
 logger = logging.getLogger(__name__)
-
-META_RAW_PAGE = "newsclean_raw_page"
 
 
 def _pairs(headers: Any) -> list[tuple[str, str]]:

@@ -42,13 +42,21 @@ from twisted.internet import task
 from twisted.python.failure import Failure
 
 from newsclean import rawpages
-from newsclean.archive import ArchiveError, RawPage, Record, expand_sources, read_records, source_size
+from newsclean.archive import (
+    ArchiveError,
+    RawPage,
+    Record,
+    expand_sources,
+    raw_page_of,
+    read_records,
+    set_raw_page,
+    source_size,
+)
 from newsclean.spider import NewsSpider
 
 logger = logging.getLogger(__name__)
 
 META_RECORD = "newsclean_warc_record"
-RAW_PAGE_ATTR = "_newsclean_raw_page"
 # Records yielded and not yet handled, at most: bounds the bodies held in memory.
 DEFAULT_WINDOW = 64
 # How often the backfill's progress is written to the store (seconds); a killed backfill redoes at
@@ -58,16 +66,6 @@ _HTML = re.compile(r"html", re.IGNORECASE)
 # Headers of the archived response that describe how it was sent: the body given to the spider is
 # already de-chunked and decompressed.
 _TRANSFER_HEADERS = {b"content-encoding", b"transfer-encoding", b"content-length"}
-
-
-def raw_page_of(item: Any) -> RawPage | None:
-    """Where an item's raw page is (set by the spider that produced it), if known."""
-    return getattr(item, RAW_PAGE_ATTR, None)
-
-
-def set_raw_page(item: Any, page: RawPage | None) -> None:
-    if page is not None:
-        object.__setattr__(item, RAW_PAGE_ATTR, page)
 
 
 def _split(value: str) -> list[str]:

@@ -91,7 +91,8 @@ def test_read_page_by_offset_and_over_http_range(tmp_path: Path) -> None:
         url = f"{base}/{Path(pages[0].file).name}"
         remote = [r for r in read_records(url) if r.kind == "response"]
         assert [(r.url, r.page.offset, r.page.length) for r in remote] == [  # type: ignore[union-attr]
-            (r.url, r.page.offset, r.page.length) for r in records  # type: ignore[union-attr]
+            (r.url, r.page.offset, r.page.length)
+            for r in records  # type: ignore[union-attr]
         ]
         third = remote[2].page
         assert third is not None
