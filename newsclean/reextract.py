@@ -220,3 +220,34 @@ def parse_since(value: str | None) -> str | None:
 
 
 __all__: Sequence[str] = ("Summary", "reextract", "run")
+
+
+def add_command(commands: Any) -> None:
+    """``newsclean reextract [--db STORE] [--site S] [--since DATE] [--workers N]``."""
+    from newsclean import settings as defaults
+
+    p = commands.add_parser(
+        "reextract", help="extract stored articles again from their archived raw pages; update what changed"
+    )
+    p.add_argument("--db", default=defaults.NEWSCLEAN_DB, help=f"the SQLite store (default {defaults.NEWSCLEAN_DB})")
+    p.add_argument("--site", help="only this site's articles")
+    p.add_argument("--since", help="only articles fetched on or after this date (ISO 8601)")
+    p.add_argument("--workers", type=int, help="extraction worker processes (default: the number of cores; 0: inline)")
+    p.add_argument("--progress", type=float, default=30.0, help="seconds between progress lines on stderr (default 30)")
+    p.set_defaults(run=cmd_reextract)
+
+
+def cmd_reextract(args: Any, out: Any) -> int:
+    from pathlib import Path
+
+    if not Path(args.db).is_file():
+        from newsclean.cli import UsageError
+
+        raise UsageError(f"no store at {args.db} (give the crawl's NEWSCLEAN_DB with --db)")
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s: %(message)s")
+    summary = run(
+        args.db, site=args.site, since=parse_since(args.since), workers=args.workers, progress_every=args.progress
+    )
+    out.write(f"re-extracted with {extractor_version()}: {summary.line()}\n")
+    return 0

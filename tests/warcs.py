@@ -116,3 +116,31 @@ def serve_folder(folder: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+_CANONICAL = re.compile(rb"<link\b[^>]*\brel=[\"']?canonical\b[^>]*>", re.IGNORECASE)
+_PARAGRAPH = re.compile(rb"<p(?:\s[^>]*)?>", re.IGNORECASE)
+
+
+def copy_page(html: bytes, url: str, n: int) -> bytes:
+    """Copy ``n`` of a page: its own canonical URL and its number in every paragraph, so no two are alike."""
+    link = f'<link rel="canonical" href="{url}">'.encode()
+    html, found = _CANONICAL.subn(link, html, count=1)
+    if not found:
+        html = html.replace(b"</head>", link + b"</head>", 1)
+    return _PARAGRAPH.sub(lambda m: m.group(0) + b"Copy %d. " % n, html)
+
+
+def write_copies_warc(path: Path, count: int) -> list[str]:
+    """A ``.warc.gz`` of ``count`` unique article pages made from the article fixtures; their URLs."""
+    articles = [f for f in load_fixtures() if f.kind == "article"]
+    urls = []
+    with path.open("wb") as out:
+        writer = WARCWriter(out, gzip=True)
+        for n in range(count):
+            fixture = articles[n % len(articles)]
+            url = f"{fixture.url}-copy{n}"
+            body = copy_page(fixture.body(), url, n)
+            writer.write_record(_response(writer, url, 200, fixture.content_type, body, WARC_DATE))
+            urls.append(url)
+    return urls
