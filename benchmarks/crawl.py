@@ -295,8 +295,9 @@ class CrawlResult:
         return self.self_mb + sum(self.worker_mb)
 
     def summary(self) -> str:
-        errors = {k.rsplit("/", 1)[1]: v for k, v in self.stats.items() if k.startswith("newsclean/errors/")}
-        dropped = {k.rsplit("/", 1)[1]: v for k, v in self.stats.items() if k.startswith("newsclean/dropped/")}
+        from newsclean import stats
+
+        errors, dropped = stats.under(self.stats, stats.ERRORS), stats.under(self.stats, stats.DROPPED)
         return (
             f"{self.rate:6.1f} pages/s  ({self.pages} pages in {self.elapsed:.1f} s; process wall {self.wall:.1f} s, "
             f"{self.pages / self.wall:.1f} pages/s)  stored {self.stored}  dropped {dropped or 0}  errors {errors or 0}"
@@ -315,7 +316,7 @@ class CrawlResult:
 
 
 def run_crawl(base: str, pages: int, workers: int | None, concurrency: int) -> CrawlResult:
-    from newsclean.workers import default_workers
+    from newsclean.config import default_workers
 
     workers = default_workers() if workers is None else workers
     with tempfile.TemporaryDirectory(prefix="newsclean-bench-") as tmp:
@@ -351,14 +352,14 @@ def run_crawl(base: str, pages: int, workers: int | None, concurrency: int) -> C
 
 def plain_loop(site: BenchSite, sample: list[int]) -> float:
     """Pages per second of newsclean's extraction and language detection, one page after another."""
-    from newsclean.extraction import GENERIC, extract
+    from newsclean.extraction import extract
 
     pages = [(site.article(n), site.article_url(n)) for n in sample]
     for html, url in pages[:3]:  # warm-up: langdetect's profiles, lazy imports
-        extract(html, url, GENERIC, encoding=CHARSET)
+        extract(html, url, encoding=CHARSET)
     start = time.perf_counter()
     for html, url in pages:
-        extract(html, url, GENERIC, encoding=CHARSET)  # the crawl resolves GENERIC for this host
+        extract(html, url, encoding=CHARSET)  # rules looked up by URL, as a crawl's worker does
     return len(pages) / (time.perf_counter() - start)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import gzip
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 import lxml.etree
 
+# A gzip-compressed sitemap may hold 50 MB (the sitemaps protocol's limit); past that it is not read.
+MAX_DECOMPRESSED = 50 * 1024 * 1024
 _PARSER = lxml.etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
 
 
@@ -32,11 +34,20 @@ def _child_text(node: lxml.etree._Element, *names: str) -> str:
     return ""
 
 
+def _gunzip(body: bytes, limit: int = MAX_DECOMPRESSED) -> bytes | None:
+    """``body`` decompressed, or None when it is not gzip or would expand past ``limit`` bytes."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        data = inflater.decompress(body, limit + 1)
+    except zlib.error:
+        return None
+    return data if len(data) <= limit else None
+
+
 def _root(body: bytes) -> lxml.etree._Element | None:
     if body[:2] == b"\x1f\x8b":
-        try:
-            body = gzip.decompress(body)
-        except (OSError, EOFError):
+        body = _gunzip(body)
+        if body is None:
             return None
     try:
         root = lxml.etree.fromstring(body.strip(), parser=_PARSER)
@@ -45,11 +56,35 @@ def _root(body: bytes) -> lxml.etree._Element | None:
     return root
 
 
-def parse_feed(body: bytes, base_url: str) -> list[Entry]:
-    """Entries of an RSS 2.0, RSS 1.0 or Atom feed; relative links resolved against ``base_url``."""
+@dataclass(frozen=True)
+class Index:
+    """What a feed or sitemap lists: ``kind`` (``feed``, ``sitemap``, or ``""`` for a document that is
+    neither), the article pages, and the sitemaps a sitemap index names."""
+
+    kind: str
+    pages: list[Entry] = field(default_factory=list)
+    sitemaps: list[Entry] = field(default_factory=list)
+
+
+FEED_ROOTS = ("rss", "feed", "rdf")
+
+
+def parse_index(body: bytes, base_url: str) -> Index:
+    """An RSS 2.0, RSS 1.0 or Atom feed, a sitemap or a sitemap index (news sitemaps included), told
+    apart by its root element and parsed once; relative links resolved against ``base_url``.
+
+    Sites list feeds as sitemaps and the other way round: whichever the document is, it is read as that.
+    """
     root = _root(body)
     if root is None:
-        return []
+        return Index("")
+    if _local(root.tag) in FEED_ROOTS:
+        return Index("feed", _feed_entries(root, base_url))
+    pages, sitemaps = _sitemap_entries(root, base_url)
+    return Index("sitemap", pages, sitemaps)
+
+
+def _feed_entries(root: lxml.etree._Element, base_url: str) -> list[Entry]:
     entries = []
     for node in root.iter():
         kind = _local(node.tag)
@@ -72,11 +107,7 @@ def parse_feed(body: bytes, base_url: str) -> list[Entry]:
     return entries
 
 
-def parse_sitemap(body: bytes, base_url: str) -> tuple[list[Entry], list[Entry]]:
-    """(pages, sub-sitemaps) of a sitemap or sitemap index, news sitemaps included."""
-    root = _root(body)
-    if root is None:
-        return [], []
+def _sitemap_entries(root: lxml.etree._Element, base_url: str) -> tuple[list[Entry], list[Entry]]:
     pages: list[Entry] = []
     sitemaps: list[Entry] = []
     for node in root:
@@ -105,9 +136,3 @@ def sitemaps_from_robots(text: str, base_url: str) -> list[str]:
         if key.strip().lower() == "sitemap" and value.strip():
             urls.append(urljoin(base_url, value.strip()))
     return urls
-
-
-def looks_like_feed(body: bytes) -> bool:
-    """True when ``body`` is an RSS or Atom document rather than a sitemap."""
-    root = _root(body)
-    return root is not None and _local(root.tag) in ("rss", "feed", "rdf")

@@ -1,4 +1,6 @@
-"""Saved pages with their expected outcome, and a loopback HTTP server that serves them.
+"""The fixture format: saved pages with their expected outcome; checking a page against it; and a
+loopback HTTP server that serves them. Tests, ``newsclean fixture`` and the demo all use this module
+(what ``web_poet.testing`` is to web-poet).
 
 Layout: ``fixtures/<site>/<name>.<ext>`` (the body exactly as served) with ``<name>.json`` beside it::
 
@@ -13,6 +15,8 @@ The server answers ``GET /<host>/<path>?<query>`` with the fixture whose URL is
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import hashlib
 import json
 import threading
@@ -22,8 +26,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from newsclean.extraction.result import Extraction
 
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "fixtures"
 CONTENT_TYPES = {
@@ -32,6 +39,31 @@ CONTENT_TYPES = {
     ".txt": "text/plain; charset=utf-8",
     ".gz": "application/gzip",
 }
+
+
+# The Article fields an article fixture's "expected" holds and tests compare; the others are derived
+# (word_count, content_hash), depend on the run (fetched_at) or on the detector (language_probability).
+FIXTURE_FIELDS: tuple[str, ...] = (
+    "url",
+    "canonical_url",
+    "site",
+    "title",
+    "subtitle",
+    "authors",
+    "source",
+    "published",
+    "published_raw",
+    "modified",
+    "modified_raw",
+    "section",
+    "tags",
+    "description",
+    "image",
+    "language",
+    "text",
+)
+# A string longer than this, or holding a line break, is shown as a diff of paragraphs.
+LONG = 120
 
 
 @dataclass(frozen=True)
@@ -89,6 +121,78 @@ def load_fixtures(root: Path = DEFAULT_ROOT, site: str | None = None) -> list[Fi
             raise ValueError(f"{meta_path}: expected exactly one body file beside it, found {len(bodies)}")
         found.append(Fixture(bodies[0], json.loads(meta_path.read_text(encoding="utf-8"))))
     return found
+
+
+def expected_fields(article: Any) -> dict[str, Any]:
+    """The fields of ``article`` that an article fixture's "expected" holds."""
+    values = dataclasses.asdict(article)
+    return {name: values[name] for name in FIXTURE_FIELDS}
+
+
+def empty_fields(expected: dict[str, Any]) -> list[str]:
+    """Names of the fields in ``expected`` whose value is empty."""
+    return sorted(name for name, value in expected.items() if value in ("", [], {}, None))
+
+
+def dump_json(meta: dict[str, Any]) -> str:
+    """A fixture's JSON as stored: sorted keys, UTF-8 characters, indent 2, final newline."""
+    return json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def fixture_id(fixture: Fixture) -> str:
+    """``<site>/<body file>``: how reports and test ids name a fixture."""
+    return f"{fixture.site}/{fixture.body_path.name}"
+
+
+def show(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def describe(label: str, field: str, want: Any, got: Any) -> str:
+    """One difference: ``<label>: <field>: expected ... got ...``, long texts as a diff of paragraphs."""
+    long = isinstance(want, str) and isinstance(got, str) and max(len(want), len(got)) > LONG
+    if long or "\n" in f"{want}{got}":
+        diff = difflib.unified_diff(
+            str(want).split("\n\n"), str(got).split("\n\n"), "expected", "got", lineterm="", n=1
+        )
+        return f"{label}: {field}: expected ... got ... (paragraphs):\n" + "\n".join(diff)
+    return f"{label}: {field}: expected {show(want)} got {show(got)}"
+
+
+def differences(fixture: Fixture, result: Extraction | None = None) -> list[str]:
+    """What extracting ``fixture`` now gives that its JSON does not expect, one line per field."""
+    label = fixture_id(fixture)
+    if result is None:
+        from newsclean.extraction import extract
+
+        result = extract(fixture.body(), fixture.url)
+    if fixture.kind == "not_article":
+        want = fixture.expected.get("reason", "")
+        if result.article is not None:
+            return [f"{label}: reason: expected {show(want)} got an article ({show(result.article.title)})"]
+        return [] if want in result.reason else [describe(label, "reason", want, result.reason)]
+    if result.article is None:
+        return [f"{label}: no article extracted: {result.reason}"]
+    got = dataclasses.asdict(result.article)
+    return [describe(label, k, want, got.get(k)) for k, want in fixture.expected.items() if got.get(k) != want]
+
+
+def update_fixture(fixture: Fixture, result: Extraction) -> list[str]:
+    """Rewrite ``fixture``'s JSON to expect what ``result`` holds; the fields that are now empty."""
+    meta = dict(fixture.meta)
+    meta_path = fixture.body_path.with_suffix(".json")
+    if fixture.kind == "not_article":
+        meta["expected"] = {**fixture.expected, "reason": result.reason}
+        empty: list[str] = []
+    else:
+        assert result.article is not None
+        meta["expected"] = expected_fields(result.article)
+        empty = empty_fields(meta["expected"])
+        meta.pop("empty", None)
+        if empty:
+            meta["empty"] = empty
+    meta_path.write_text(dump_json(meta), encoding="utf-8")
+    return empty
 
 
 def _handler(routes: dict[str, Fixture], delay: float) -> type[BaseHTTPRequestHandler]:

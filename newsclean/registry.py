@@ -1,4 +1,8 @@
-"""The known sites: every site spider in the ``spiders`` package and its extraction rules."""
+"""The known sites: the ``SITE`` declared by each module of the ``spiders`` package.
+
+Reading them imports those modules, which hold data only: no Scrapy. Extraction looks a page's site
+up here by its URL (:func:`site_for_url`), in the crawl process, in a worker, or in ``newsclean extract``.
+"""
 
 from __future__ import annotations
 
@@ -6,52 +10,49 @@ import importlib
 import pkgutil
 from functools import lru_cache
 
-from newsclean.extraction.rules import SiteRules, pick_rules
+from newsclean.sites import GENERIC, Site
 
 SPIDER_PACKAGE = "spiders"
 
 
-def spider_classes() -> list[type]:
-    """Every spider class defined in a module of the ``spiders`` package, site and generic alike."""
-    import scrapy
-
-    package = importlib.import_module(SPIDER_PACKAGE)
-    found = []
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{SPIDER_PACKAGE}.{info.name}")
-        for obj in vars(module).values():
-            defined_here = isinstance(obj, type) and obj.__module__ == module.__name__
-            if defined_here and issubclass(obj, scrapy.Spider) and getattr(obj, "name", None):
-                found.append(obj)
-    return found
+class RegistryError(ValueError):
+    """Two sites with one name, two sites claiming one domain, or a ``SITE`` that is not a :class:`Site`."""
 
 
 @lru_cache(maxsize=1)
-def site_spiders() -> dict[str, type]:
-    """Spider name -> class, for every spider in the ``spiders`` package that declares rules.
+def known_sites() -> dict[str, Site]:
+    """Site name -> declaration, for every module of the ``spiders`` package that declares ``SITE``.
 
-    Two spiders with one name, or two rules claiming one domain, are refused.
+    Two sites with one name, or two sites claiming one domain, are refused (:class:`RegistryError`).
     """
-    found: dict[str, type] = {}
+    package = importlib.import_module(SPIDER_PACKAGE)
+    found: dict[str, Site] = {}
     domains: dict[str, str] = {}
-    for obj in spider_classes():
-        if getattr(obj, "rules", None) is None:
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{SPIDER_PACKAGE}.{info.name}")
+        site = getattr(module, "SITE", None)
+        if site is None:
             continue
-        if obj.name in found:
-            raise ValueError(f"two spiders are named {obj.name!r}: {found[obj.name]} and {obj}")
-        for domain in obj.rules.domains:
+        if not isinstance(site, Site):
+            raise RegistryError(f"{module.__name__}.SITE is not a newsclean.sites.Site")
+        if site.name in found:
+            raise RegistryError(f"two sites are named {site.name!r}: in {found[site.name]} and {module.__name__}")
+        for domain in site.domains:
             if domain in domains:
-                raise ValueError(f"domain {domain!r} is claimed by {domains[domain]!r} and {obj.name!r}")
-            domains[domain] = obj.name
-        found[obj.name] = obj
+                raise RegistryError(f"domain {domain!r} is claimed by {domains[domain]!r} and {site.name!r}")
+            domains[domain] = site.name
+        found[site.name] = site
     return found
 
 
-def all_rules() -> tuple[SiteRules, ...]:
-    """The rules of every known site."""
-    return tuple(cls.rules for cls in site_spiders().values())  # type: ignore[attr-defined]
+def site_named(name: str) -> Site | None:
+    """The site called ``name``, or None."""
+    return known_sites().get(name)
 
 
-def rules_for_url(url: str | None) -> SiteRules:
-    """The rules of the site ``url`` belongs to; generic rules for an unknown site."""
-    return pick_rules(url, all_rules())
+def site_for_url(url: str | None) -> Site:
+    """The site ``url`` belongs to; :data:`~newsclean.sites.GENERIC` for an unknown site."""
+    for site in known_sites().values():
+        if site.matches(url):
+            return site
+    return GENERIC

@@ -1,13 +1,17 @@
-"""Scrapy settings for newsclean. Every newsclean setting starts with ``NEWSCLEAN_``."""
+"""Scrapy settings for newsclean.
+
+newsclean's own settings (``NEWSCLEAN_*``) are declared, with their defaults and meanings, in
+:mod:`newsclean.config`; set one here, in ``custom_settings`` or with ``-s NAME=VALUE`` to change it.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from newsclean.workers import default_workers
-
 BOT_NAME = "newsclean"
-SPIDER_MODULES = ["spiders"]
+# The site spiders, made from the declarations in spiders/ (newsclean/crawl/sites.py), the generic
+# spiders, and any spider class a user adds to spiders/.
+SPIDER_MODULES = ["newsclean.crawl.sites", "newsclean.crawl.generic", "spiders"]
 NEWSPIDER_MODULE = "spiders"
 # `scrapy genspider -t newssite NAME DOMAIN` finds the site template here (templates/spiders/).
 TEMPLATES_DIR = str(Path(__file__).resolve().parent / "templates")
@@ -23,9 +27,8 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.25
 DOWNLOAD_TIMEOUT = 30
 USER_AGENT = "newsclean/0.1 (news research crawler)"
-# Who runs this crawler (a URL or an e-mail address): added to the User-Agent so that a site's
-# operators can reach you. Set it: `-s NEWSCLEAN_CONTACT=mailto:you@example.org`.
-NEWSCLEAN_CONTACT = ""
+# Who runs this crawler: set NEWSCLEAN_CONTACT (a URL or an e-mail address) and it is added to the
+# User-Agent, so that a site's operators can reach you: `-s NEWSCLEAN_CONTACT=mailto:you@example.org`.
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
@@ -37,41 +40,13 @@ FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 
 ITEM_PIPELINES = {
-    "newsclean.pipelines.ValidationPipeline": 100,
-    "newsclean.pipelines.LanguagePipeline": 200,
-    "newsclean.pipelines.DedupePipeline": 300,
-    "newsclean.pipelines.SQLitePipeline": 800,
+    "newsclean.crawl.pipelines.ValidationPipeline": 100,
+    "newsclean.crawl.pipelines.LanguagePipeline": 200,
+    "newsclean.crawl.pipelines.DedupePipeline": 300,
+    "newsclean.crawl.pipelines.SQLitePipeline": 800,
 }
-
-# Validation: an item with less text, or without a title, is dropped.
-NEWSCLEAN_VALIDATION_ENABLED = True
-NEWSCLEAN_MIN_WORDS = 30
-NEWSCLEAN_REQUIRE_TITLE = True
-# Language filter: ISO 639-1 codes to keep; empty keeps every language.
-NEWSCLEAN_LANGUAGE_ENABLED = True
-NEWSCLEAN_LANGUAGES: list[str] = []
-# De-duplication within a run: one item per canonical URL and per exact text.
-NEWSCLEAN_DEDUPE_ENABLED = True
-# Storage: an SQLite file, relative to the working directory unless absolute.
-NEWSCLEAN_SQLITE_ENABLED = True
-NEWSCLEAN_DB = "data/newsclean.sqlite"
-# Scheduled runs: only new or changed articles are fetched (refresh: all of them again), feeds and
-# sitemaps with conditional requests, one run at a time per spider and store, a record of each run.
-NEWSCLEAN_REFRESH = False
-NEWSCLEAN_CONDITIONAL_ENABLED = True
-NEWSCLEAN_LOCK_ENABLED = True
-NEWSCLEAN_RUNS_ENABLED = True
-SPIDER_MIDDLEWARES = {"newsclean.middlewares.IncrementalMiddleware": 900}
-DOWNLOADER_MIDDLEWARES = {"newsclean.middlewares.ConditionalRequestsMiddleware": 580}
-EXTENSIONS = {"newsclean.extensions.RunLock": 0, "newsclean.extensions.RunRecorder": 500}
-# Fetch every URL from a local mirror instead of the web (the demo and tests); empty: the web.
-NEWSCLEAN_MIRROR = ""
-# Extraction in worker processes: how many (0: inline, in the crawl's own process), how long one page
-# may take before its worker is killed (seconds), and how many pages may be in the pool at once
-# (0: four per worker). See newsclean/workers.py.
-NEWSCLEAN_WORKERS = default_workers()
-NEWSCLEAN_WORKER_TIMEOUT = 30.0
-NEWSCLEAN_WORKER_QUEUE = 0
-# Tests only: {"crash": URL regex, "hang": URL regex, "slow": URL regex} makes a worker crash, hang,
-# or take a second longer, on those pages.
-NEWSCLEAN_WORKER_FAULTS: dict[str, str] = {}
+# Scheduled runs: only new or changed articles are fetched, feeds and sitemaps with conditional
+# requests, one run at a time per spider and store, a record of each run.
+SPIDER_MIDDLEWARES = {"newsclean.crawl.middlewares.IncrementalMiddleware": 900}
+DOWNLOADER_MIDDLEWARES = {"newsclean.crawl.middlewares.ConditionalRequestsMiddleware": 580}
+EXTENSIONS = {"newsclean.crawl.extensions.RunLock": 0, "newsclean.crawl.extensions.RunRecorder": 500}

@@ -32,3 +32,11 @@ def seen_key(text: str) -> bytes:
     many pages keeps one per page, 4 to 10 times smaller than the text. Two texts share one with a
     chance of about 1 in 10^38."""
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def mirrored_url(url: str, mirror: str) -> str:
+    """Where ``url`` is found on a local ``mirror`` of the web (``NEWSCLEAN_MIRROR``): ``https://host/p?q``
+    -> ``<mirror>/host/p?q``."""
+    parts = urlsplit(url)
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{mirror.rstrip('/')}/{parts.netloc}{parts.path or '/'}{query}"

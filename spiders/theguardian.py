@@ -11,35 +11,30 @@ turns them away. Example: /world/2024/dec/27/japan-snowstorm-strands-travellers-
 
 from __future__ import annotations
 
-from newsclean.extraction import SiteRules, has_class
-from newsclean.spider import NewsSpider
+from newsclean.sites import Site, has_class
 
 BYLINE = "//*[@data-gu-name='meta']//address[@data-component='meta-byline']"
 
-
-class TheGuardianSpider(NewsSpider):
-    name = "theguardian"
-    allowed_domains = ("theguardian.com",)
-    feeds = ("https://www.theguardian.com/world/rss",)
+SITE = Site(
+    name="theguardian",
+    domains=("theguardian.com",),
+    feeds=("https://www.theguardian.com/world/rss",),
     # robots.txt also names /sitemaps/video.xml, which lists video pages only.
-    sitemaps = ("https://www.theguardian.com/sitemaps/news.xml",)
-    article_url = r"^https?://www\.theguardian\.com/[a-z0-9-]+/\d{4}/[a-z]{3}/\d{2}/[a-z0-9-]+/?$"
-    rules = SiteRules(
-        name="theguardian",
-        domains=("theguardian.com",),
-        body=(f"//*[@data-gu-name='body']//div[{has_class('article-body-commercial-selector')}]",),
-        # In-body elements come wrapped in a figure named by their type (rich links, newsletter
-        # sign-ups, images); the figure's caption and credit are not article text.
-        prune=(
-            "//figure[contains(@data-spacefinder-type, '.RichLinkBlockElement')]",
-            "//figure[contains(@data-spacefinder-type, '.NewsletterSignupBlockElement')]",
-            "//figcaption",
-        ),
-        fields={
-            "title": "//*[@data-gu-name='headline']//h1",
-            "subtitle": "//*[@data-gu-name='standfirst']",
-            # Linked contributors; a byline with none ("Reuters", "Staff and agencies") is taken whole
-            # and goes to source.
-            "authors": f"{BYLINE}//a[@rel='author'] | {BYLINE}[not(.//a[@rel='author'])]",
-        },
-    )
+    sitemaps=("https://www.theguardian.com/sitemaps/news.xml",),
+    article_url=r"^https?://www\.theguardian\.com/[a-z0-9-]+/\d{4}/[a-z]{3}/\d{2}/[a-z0-9-]+/?$",
+    body=(f"//*[@data-gu-name='body']//div[{has_class('article-body-commercial-selector')}]",),
+    # In-body elements come wrapped in a figure named by their type (rich links, newsletter sign-ups,
+    # images); the figure's caption and credit are not article text.
+    prune=(
+        "//figure[contains(@data-spacefinder-type, '.RichLinkBlockElement')]",
+        "//figure[contains(@data-spacefinder-type, '.NewsletterSignupBlockElement')]",
+        "//figcaption",
+    ),
+    fields={
+        "title": "//*[@data-gu-name='headline']//h1",
+        "subtitle": "//*[@data-gu-name='standfirst']",
+        # Linked contributors; a byline with none ("Reuters", "Staff and agencies") is taken whole and
+        # goes to source.
+        "authors": f"{BYLINE}//a[@rel='author'] | {BYLINE}[not(.//a[@rel='author'])]",
+    },
+)

@@ -8,34 +8,29 @@ fighting-alongside-russia-south-korea-says-a87467
 
 from __future__ import annotations
 
-from newsclean.extraction import SiteRules, has_class
-from newsclean.spider import NewsSpider
+from newsclean.sites import Site, has_class
 
-
-class TheMoscowTimesSpider(NewsSpider):
-    name = "themoscowtimes"
-    allowed_domains = ("themoscowtimes.com",)
-    feeds = ("https://www.themoscowtimes.com/rss/news", "https://www.themoscowtimes.com/rss/opinion")
+SITE = Site(
+    name="themoscowtimes",
+    domains=("themoscowtimes.com",),
+    feeds=("https://www.themoscowtimes.com/rss/news", "https://www.themoscowtimes.com/rss/opinion"),
     # The sitemap index lives on another host than the site (robots.txt names it).
-    sitemaps = ("https://static.themoscowtimes.com/sitemap/sitemap.xml",)
-    article_url = r"^https?://www\.themoscowtimes\.com/\d{4}/\d{2}/\d{2}/[\w-]+-a\d+/?$"
-    rules = SiteRules(
-        name="themoscowtimes",
-        domains=("themoscowtimes.com",),
-        body=(
-            f"//article//div[{has_class('article__intro')}]",
-            f"//article//div[{has_class('article__content')}]",
-        ),
-        prune=(
-            f"//*[{has_class('article__block--image')}]",
-            f"//figure[{has_class('article__image')}]",
-            f"//aside[{has_class('article__related-article')}]",
-            f"//div[{has_class('article__disclaimer')}]",
-            f"//div[{has_class('article__tags')}]",
-        ),
-        fields={
-            "title": f"//header[{has_class('article__header')}]/h1",
-            "subtitle": f"//header[{has_class('article__header')}]/h2",
-            "authors": f"//div[{has_class('article__byline')}]//a[{has_class('byline__author__name')}]",
-        },
-    )
+    sitemaps=("https://static.themoscowtimes.com/sitemap/sitemap.xml",),
+    article_url=r"^https?://www\.themoscowtimes\.com/\d{4}/\d{2}/\d{2}/[\w-]+-a\d+/?$",
+    body=(
+        f"//article//div[{has_class('article__intro')}]",
+        f"//article//div[{has_class('article__content')}]",
+    ),
+    prune=(
+        f"//*[{has_class('article__block--image')}]",
+        f"//figure[{has_class('article__image')}]",
+        f"//aside[{has_class('article__related-article')}]",
+        f"//div[{has_class('article__disclaimer')}]",
+        f"//div[{has_class('article__tags')}]",
+    ),
+    fields={
+        "title": f"//header[{has_class('article__header')}]/h1",
+        "subtitle": f"//header[{has_class('article__header')}]/h2",
+        "authors": f"//div[{has_class('article__byline')}]//a[{has_class('byline__author__name')}]",
+    },
+)

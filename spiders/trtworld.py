@@ -7,31 +7,26 @@ and Open Graph. Example: /article/29ff97a2a6ed
 
 from __future__ import annotations
 
-from newsclean.extraction import SiteRules
-from newsclean.spider import NewsSpider
+from newsclean.sites import Site
 
-
-class TRTWorldSpider(NewsSpider):
-    name = "trtworld"
-    allowed_domains = ("trtworld.com",)
-    feeds = ("https://www.trtworld.com/feed/rss.xml",)
-    sitemaps = ("https://www.trtworld.com/robots.txt",)
-    article_url = r"^https?://www\.trtworld\.com/(?:article/(?:[0-9a-f]{12}|\d{8})|[a-z-]+/[\w-]+-\d{5,})/?$"
-    rules = SiteRules(
-        name="trtworld",
-        domains=("trtworld.com",),
-        body=("//main//article",),
-        prune=(
-            "//article//header",
-            "//article//figure",
-            "//article//video",
-            "//article//*[@role='toolbar']",
-            "//article//aside",
-            "//section[.//h2[normalize-space()='Explore']]",
-            # The "RECOMMENDED" box inside the body: its label's parent, cards included.
-            "//article//*[normalize-space(text())='RECOMMENDED']/..",
-        ),
-        drop_lines=(r"RECOMMENDED",),
-        line_fields={"source": r"SOURCE:\s*(.+)"},
-        fields={"title": "//main//article//h1", "subtitle": "//main//article//header//h2"},
-    )
+SITE = Site(
+    name="trtworld",
+    domains=("trtworld.com",),
+    feeds=("https://www.trtworld.com/feed/rss.xml",),
+    sitemaps=("https://www.trtworld.com/robots.txt",),
+    article_url=r"^https?://www\.trtworld\.com/(?:article/(?:[0-9a-f]{12}|\d{8})|[a-z-]+/[\w-]+-\d{5,})/?$",
+    body=("//main//article",),
+    prune=(
+        "//article//header",
+        "//article//figure",
+        "//article//video",
+        "//article//*[@role='toolbar']",
+        "//article//aside",
+        "//section[.//h2[normalize-space()='Explore']]",
+        # The "RECOMMENDED" box inside the body: its label's parent, cards included.
+        "//article//*[normalize-space(text())='RECOMMENDED']/..",
+    ),
+    drop_lines=(r"RECOMMENDED",),
+    line_fields={"source": r"SOURCE:\s*(.+)"},
+    fields={"title": "//main//article//h1", "subtitle": "//main//article//header//h2"},
+)

@@ -11,7 +11,9 @@ import pytest
 
 from newsclean.fixtures import serve
 
-ROOT = Path(__file__).resolve().parent.parent
+from .helpers import ROOT
+
+__all__ = ["ROOT"]
 
 
 @pytest.fixture(scope="session")

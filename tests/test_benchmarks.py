@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from benchmarks.crawl import TreeMemory
 from newsclean.fixtures import load_fixtures
 
@@ -46,6 +48,7 @@ def _data_dir(tmp_path: Path) -> Path:
     return data
 
 
+@pytest.mark.crawl
 def test_crawl_benchmark_runs_and_reports(tmp_path: Path) -> None:
     data = _data_dir(tmp_path)
     args = [sys.executable, "benchmarks/crawl.py", str(data), "--pages", "40", "--loop-pages", "10", "--rounds", "2"]

@@ -11,17 +11,13 @@ import pytest
 
 from newsclean.article import ARTICLE_FIELDS
 from newsclean.fixtures import load_fixtures
-from newsclean.registry import site_spiders
+from newsclean.registry import known_sites
 
-from .conftest import ROOT
+from .helpers import crawl_cmd, rows, run
 
-SITES = sorted(site_spiders())  # every site spider: a new site is crawled end to end too
+pytestmark = pytest.mark.crawl
 
-
-def _rows(db: Path) -> dict[str, dict[str, object]]:
-    with sqlite3.connect(db) as conn:
-        conn.row_factory = sqlite3.Row
-        return {row["canonical_url"]: dict(row) for row in conn.execute("SELECT * FROM articles")}
+SITES = sorted(known_sites())  # every site spider: a new site is crawled end to end too
 
 
 @pytest.mark.parametrize("site", SITES)
@@ -29,35 +25,12 @@ def test_scrapy_crawl_stores_every_article_fixture(
     site: str, mirror: str, tmp_path: Path, run_env: dict[str, str]
 ) -> None:
     db, jsonl = tmp_path / "store.sqlite", tmp_path / "articles.jsonl"
-    proc = subprocess.run(
-        [
-            "scrapy",
-            "crawl",
-            site,
-            "-s",
-            f"NEWSCLEAN_MIRROR={mirror}",
-            "-s",
-            f"NEWSCLEAN_DB={db}",
-            "-s",
-            "AUTOTHROTTLE_ENABLED=0",
-            "-s",
-            "DOWNLOAD_DELAY=0",
-            "-O",
-            str(jsonl),
-        ],
-        cwd=ROOT,
-        env=run_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    run([*crawl_cmd(site, mirror, db), "-O", str(jsonl)], run_env)
     expected = {f.expected["canonical_url"]: f.expected for f in load_fixtures(site=site) if f.kind == "article"}
-    rows = _rows(db)
-    assert set(rows) == set(expected)
+    stored = rows(db)
+    assert set(stored) == set(expected)
     for url, want in expected.items():
-        row = rows[url]
+        row = stored[url]
         assert list(row) == list(ARTICLE_FIELDS)
         for name, value in want.items():
             stored = json.loads(row[name]) if isinstance(value, list) else row[name]

@@ -7,9 +7,10 @@ import sys
 
 import pytest
 
-from newsclean.extraction import GENERIC, SiteRules, detect_language, extract, extract_article
+from newsclean.extraction import detect_language, extract, extract_article
 from newsclean.extraction.html import decode
-from newsclean.registry import rules_for_url
+from newsclean.registry import site_for_url
+from newsclean.sites import GENERIC, Site
 
 PARAGRAPHS = [
     "The city council voted on Tuesday to extend the night bus network to three outer districts.",
@@ -25,7 +26,7 @@ def _page(body: str, head: str = "", lang: str = "en") -> str:
 
 def test_extraction_does_not_import_scrapy() -> None:
     code = (
-        "import sys; from newsclean.extraction import extract_article, GENERIC;"
+        "import sys; from newsclean.extraction import extract_article; from newsclean.sites import GENERIC;"
         f"a = extract_article({_page(''.join(f'<p>{p}</p>' for p in PARAGRAPHS))!r}, 'https://x.example/a', GENERIC);"
         "assert a is not None; assert 'scrapy' not in sys.modules, 'scrapy imported'"
     )
@@ -72,9 +73,9 @@ def test_the_crawl_process_does_not_load_the_extractors() -> None:
     # With worker processes, the crawl reads rules and results only: trafilatura, readability and
     # langdetect stay out of it (about 20 MB and 0.3 s of imports).
     code = (
-        "import sys; import newsclean.settings, newsclean.spider, newsclean.pipelines, newsclean.middlewares;"
-        "import newsclean.extensions, newsclean.workers, newsclean.store; from newsclean.registry import all_rules;"
-        "from newsclean.extraction import SiteRules, Extraction; all_rules();"
+        "import sys; import newsclean.settings, newsclean.crawl.spider, newsclean.crawl.pipelines;"
+        "import newsclean.crawl.middlewares, newsclean.crawl.extensions, newsclean.crawl.sites, newsclean.store;"
+        "from newsclean.extraction import Extraction;"
         "heavy = sorted({'trafilatura', 'readability', 'langdetect', 'justext'} & set(sys.modules));"
         "assert not heavy, heavy; from newsclean.extraction import extract; assert 'trafilatura' in sys.modules"
     )
@@ -102,7 +103,7 @@ def test_language_is_deterministic_and_falls_back_to_html_lang() -> None:
 
 
 def test_site_rules_prune_drop_and_read_fields() -> None:
-    rules = SiteRules(
+    rules = Site(
         name="example",
         domains=("example.org",),
         prune=("//aside", "//div[@class='byline']"),
@@ -125,9 +126,9 @@ def test_site_rules_prune_drop_and_read_fields() -> None:
 
 
 def test_rules_are_picked_by_domain() -> None:
-    assert rules_for_url("https://www.themoscowtimes.com/2024/12/27/x-a1").name == "themoscowtimes"
-    assert rules_for_url("https://trtworld.com/article/0123456789ab").name == "trtworld"
-    assert rules_for_url("https://nottrtworld.com/a") is GENERIC
+    assert site_for_url("https://www.themoscowtimes.com/2024/12/27/x-a1").name == "themoscowtimes"
+    assert site_for_url("https://trtworld.com/article/0123456789ab").name == "trtworld"
+    assert site_for_url("https://nottrtworld.com/a") is GENERIC
     html = _page("".join(f"<p>{p}</p>" for p in PARAGRAPHS))
     other = extract_article(html, "https://news.example.net/x")
     assert other is not None
@@ -183,7 +184,7 @@ def test_list_items_are_paragraphs_without_markers() -> None:
 
 
 def test_known_site_page_without_its_body_is_not_an_article() -> None:
-    rules = SiteRules(name="example", domains=("example.org",), body=("//div[@class='story']",))
+    rules = Site(name="example", domains=("example.org",), body=("//div[@class='story']",))
     html = _page("".join(f"<p>{p}</p>" for p in PARAGRAPHS))
     result = extract(html, "https://example.org/section", rules)
     assert result.article is None
@@ -200,7 +201,7 @@ def test_collection_page_is_not_an_article() -> None:
 def test_every_body_part_is_kept_including_a_bare_text_lead() -> None:
     # trafilatura, given both parts, picks the one whose class looks like content and skips a div of
     # bare text next to enough paragraph text: the site's body parts must all survive that.
-    rules = SiteRules(
+    rules = Site(
         name="example", domains=("example.org",), body=("//div[@class='intro']", "//div[@class='article__content']")
     )
     lead = "The city will run night buses to three outer districts from March, the council decided on Tuesday."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from newsclean.health import alarms
+from newsclean.store.health import alarms
 
 
 def _run(article_pages: int = 10, articles: int = 10, dropped: int = 0, avg_words: float = 500, **kw: Any) -> dict:

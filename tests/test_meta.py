@@ -7,14 +7,14 @@ import re
 
 import pytest
 
-from newsclean.fixtures import Fixture, load_fixtures
-from newsclean.registry import site_spiders
-from newsclean.sitetools import dump_json, empty_fields, fixture_id, spider_names
+from newsclean.cli.sites import spider_names
+from newsclean.fixtures import Fixture, dump_json, empty_fields, fixture_id, load_fixtures
+from newsclean.registry import known_sites
 
 from .conftest import ROOT
 
 FIXTURES = load_fixtures()
-SPIDERS = site_spiders()
+SPIDERS = known_sites()
 
 
 def _of(site: str, *kinds: str) -> list[Fixture]:
@@ -56,11 +56,11 @@ def test_fixture_json_is_stored_canonically(fixture: Fixture) -> None:
 @pytest.mark.parametrize("site", sorted(SPIDERS))
 def test_article_url_pattern_matches_articles_and_rejects_listings(site: str) -> None:
     spider = SPIDERS[site]
-    pattern = re.compile(spider.article_url)  # type: ignore[attr-defined]
+    pattern = re.compile(spider.article_url)
     missed = [f.url for f in _of(site, "article") if not pattern.search(f.url)]
     assert not missed, f"{site}.article_url does not match its article fixtures: {missed}"
     pages = [f.url for f in _of(site, "listing", "feed", "sitemap", "robots")]
-    pages += [*spider.feeds, *spider.sitemaps, *spider.listings]  # type: ignore[attr-defined]
+    pages += [*spider.feeds, *spider.sitemaps, *spider.listings]
     taken = [url for url in pages if pattern.search(url)]
     assert not taken, f"{site}.article_url matches listing, feed or sitemap pages: {taken}"
 
@@ -76,3 +76,21 @@ def test_readme_sites_table_lists_exactly_the_spiders() -> None:
     listed = _readme_sites()
     assert len(listed) == len(set(listed)), f"README lists a spider twice: {listed}"
     assert set(listed) == set(spider_names()), "README's Sites table and the spiders/ package disagree"
+
+
+@pytest.mark.parametrize("site", sorted(SPIDERS))
+def test_a_site_is_one_small_file_that_names_the_site_once(site: str) -> None:
+    source = (ROOT / "spiders" / f"{site}.py").read_text(encoding="utf-8")
+    assert len(source.splitlines()) < 60, f"spiders/{site}.py: keep a site under 60 lines"
+    assert len(re.findall(rf"[\"']{site}[\"']", source)) == 1, f"spiders/{site}.py names its site more than once"
+    domains = SPIDERS[site].domains
+    assert all(len(re.findall(rf"[\"']{re.escape(d)}[\"']", source)) == 1 for d in domains), "a domain stated twice"
+
+
+def test_readme_settings_table_lists_exactly_the_declared_settings() -> None:
+    from newsclean import config
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^\| `(NEWSCLEAN_[A-Z_]+)` \|", section, flags=re.M)
+    assert sorted(listed) == sorted(s.name for s in config.ALL), "README and newsclean/config.py disagree"

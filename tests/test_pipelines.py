@@ -12,15 +12,19 @@ import pytest
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.test import get_crawler
 
+from newsclean import stats
 from newsclean.article import ARTICLE_FIELDS, Article
-from newsclean.pipelines import DedupePipeline, LanguagePipeline, SQLitePipeline, ValidationPipeline
+from newsclean.crawl.pipelines import DedupePipeline, LanguagePipeline, SQLitePipeline, ValidationPipeline
+from newsclean.urls import canonicalize
 
 TEXT = " ".join(["word"] * 40)
 
 
 def _article(**kwargs: Any) -> Article:
     base = Article(url="https://news.example/a?utm_source=x", title="A title", text=TEXT, language="en", site="example")
-    return replace(base, **kwargs).finish()
+    article = replace(base, **kwargs)
+    article.canonical_url = article.canonical_url or canonicalize(article.url)  # as extraction sets it
+    return article.finish()
 
 
 def _pipeline(cls: type, **settings: Any) -> Any:
@@ -28,8 +32,8 @@ def _pipeline(cls: type, **settings: Any) -> Any:
 
 
 def _dropped(pipeline: Any) -> dict[str, int]:
-    stats = pipeline.crawler.stats.get_stats()
-    return {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("newsclean/dropped/")}
+    values = pipeline.crawler.stats.get_stats()
+    return stats.under(values, stats.DROPPED)
 
 
 @pytest.mark.parametrize(
@@ -57,7 +61,7 @@ def test_validation_thresholds_are_settings() -> None:
 @pytest.mark.parametrize("cls", [ValidationPipeline, LanguagePipeline, DedupePipeline, SQLitePipeline])
 def test_every_pipeline_can_be_switched_off(cls: type) -> None:
     with pytest.raises(NotConfigured):
-        _pipeline(cls, **{cls.switch: False})
+        _pipeline(cls, **{cls.switch.name: False})
 
 
 def test_language_allow_list() -> None:
@@ -105,7 +109,7 @@ def test_sqlite_one_row_per_canonical_url(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         rows = conn.execute("SELECT canonical_url, title, authors FROM articles ORDER BY canonical_url").fetchall()
     assert rows == [("https://news.example/a", "Updated title", "[]"), ("https://news.example/b", "A title", "[]")]
-    assert pipeline.crawler.stats.get_value("newsclean/stored") == 3
+    assert pipeline.crawler.stats.get_value(stats.STORED) == 3
 
 
 def test_sqlite_lists_are_json(tmp_path: Path) -> None:

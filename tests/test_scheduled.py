@@ -18,31 +18,22 @@ from newsclean.fixtures import DEFAULT_ROOT, load_fixtures, serve
 from newsclean.store import RUN_KEYS
 
 from .conftest import ROOT
+from .helpers import crawl_cmd, latest_run, rows, run
 
 TRT_ARTICLES = sorted(f.expected["canonical_url"] for f in load_fixtures(site="trtworld") if f.kind == "article")
 
 
 def _crawl_cmd(site: str, mirror: str, db: Path, *extra: str) -> list[str]:
-    return ["scrapy", "crawl", site, "-s", f"NEWSCLEAN_MIRROR={mirror}", "-s", f"NEWSCLEAN_DB={db}",
-            "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0", *extra]  # fmt: skip
+    return [*crawl_cmd(site, mirror, db), *extra]
 
 
 def _crawl(site: str, mirror: str, db: Path, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(_crawl_cmd(site, mirror, db, *extra), cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc
-
-
-def _latest_run(db: Path) -> sqlite3.Row:
-    with sqlite3.connect(db) as conn:
-        conn.row_factory = sqlite3.Row
-        return conn.execute("SELECT * FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+    """``scrapy crawl SITE`` with ``extra`` arguments; the test fails unless it exits 0."""
+    return run(_crawl_cmd(site, mirror, db, *extra), env)
 
 
 def _texts(db: Path) -> dict[str, str]:
-    with sqlite3.connect(db) as conn:
-        return dict(conn.execute("SELECT canonical_url, text FROM articles").fetchall())
+    return {url: row["text"] for url, row in rows(db).items()}
 
 
 @pytest.fixture
@@ -51,6 +42,7 @@ def fixtures_copy(tmp_path: Path) -> Path:
     return Path(shutil.copytree(DEFAULT_ROOT, tmp_path / "fixtures"))
 
 
+@pytest.mark.crawl
 def test_demo_twice_stores_and_fetches_nothing_new(tmp_path: Path, run_env: dict[str, str]) -> None:
     db = tmp_path / "demo.sqlite"
     for _ in range(2):
@@ -73,6 +65,7 @@ def test_demo_twice_stores_and_fetches_nothing_new(tmp_path: Path, run_env: dict
         assert [n for (n,) in not_modified][-1] > 0
 
 
+@pytest.mark.crawl
 def test_changed_article_is_fetched_again_and_keeps_its_revision(
     fixtures_copy: Path, tmp_path: Path, run_env: dict[str, str]
 ) -> None:
@@ -93,7 +86,7 @@ def test_changed_article_is_fetched_again_and_keeps_its_revision(
     sitemap.write_text(xml[:end] + "<lastmod>2099-01-01T00:00:00Z</lastmod>" + xml[end:], encoding="utf-8")
     with serve(fixtures_copy) as mirror:
         _crawl("trtworld", mirror, db, run_env)
-    run = _latest_run(db)
+    run = latest_run(db)
     assert (run["new"], run["updated"], run["article_pages"]) == (0, 1, 1)
     after = _texts(db)
     assert after[url] == before[url].replace(first, first + " (Corrected.)", 1)
@@ -101,13 +94,14 @@ def test_changed_article_is_fetched_again_and_keeps_its_revision(
         assert conn.execute("SELECT text FROM revisions WHERE canonical_url = ?", (url,)).fetchall() == [(before[url],)]
 
 
+@pytest.mark.crawl
 def test_refresh_fetches_every_article_again(mirror: str, tmp_path: Path, run_env: dict[str, str]) -> None:
     db = tmp_path / "store.sqlite"
     _crawl("trtworld", mirror, db, run_env)
     _crawl("trtworld", mirror, db, run_env)
-    assert (_latest_run(db)["article_pages"], _latest_run(db)["skipped"]) == (0, len(TRT_ARTICLES))
+    assert (latest_run(db)["article_pages"], latest_run(db)["skipped"]) == (0, len(TRT_ARTICLES))
     _crawl("trtworld", mirror, db, run_env, "-a", "refresh=1")
-    run = _latest_run(db)
+    run = latest_run(db)
     assert (run["article_pages"], run["new"], run["updated"], run["skipped"]) == (len(TRT_ARTICLES), 0, 0, 0)
 
 
@@ -132,6 +126,7 @@ def _wait_for_rows(db: Path, proc: subprocess.Popen[str], deadline: float = 60) 
     raise AssertionError("the crawl stored nothing in time")
 
 
+@pytest.mark.crawl
 def test_killed_crawl_resumed_with_jobdir_stores_every_article_once(
     slow_mirror: str, mirror: str, tmp_path: Path, run_env: dict[str, str]
 ) -> None:
@@ -151,6 +146,7 @@ def test_killed_crawl_resumed_with_jobdir_stores_every_article_once(
     assert runs == [(0,), (1,)]  # the killed run's record shows it never finished
 
 
+@pytest.mark.crawl
 def test_second_run_of_a_spider_on_one_store_exits_at_once(
     slow_mirror: str, tmp_path: Path, run_env: dict[str, str]
 ) -> None:
@@ -185,16 +181,18 @@ def _wait_for_lock(lock: Path, proc: subprocess.Popen[bytes], deadline: float = 
     raise AssertionError("the first crawl never took its lock")
 
 
+@pytest.mark.crawl
 def test_robots_txt_is_obeyed(mirror: str, tmp_path: Path, run_env: dict[str, str]) -> None:
     db = tmp_path / "store.sqlite"
     # The Moscow Times' robots.txt disallows /search/ and URLs with utm parameters.
     urls = "https://www.themoscowtimes.com/search/?q=kursk,https://www.themoscowtimes.com/news?utm_source=x"
     _crawl("article", mirror, db, run_env, "-a", f"urls={urls}")
-    run = _latest_run(db)
+    run = latest_run(db)
     assert json.loads(run["errors"]) == {"ignored": 2}
     assert run["pages_fetched"] == 1  # robots.txt alone
 
 
+@pytest.mark.crawl
 def test_broken_site_raises_the_alarm(fixtures_copy: Path, tmp_path: Path, run_env: dict[str, str]) -> None:
     db = tmp_path / "store.sqlite"
     # The site ships a new layout: its article body and lead have other class names.
@@ -209,6 +207,7 @@ def test_broken_site_raises_the_alarm(fixtures_copy: Path, tmp_path: Path, run_e
     assert "themoscowtimes: no article found in 4 article pages fetched" in check.stdout
 
 
+@pytest.mark.crawl
 def test_healthy_sites_pass_the_check(mirror: str, tmp_path: Path, run_env: dict[str, str]) -> None:
     db = tmp_path / "store.sqlite"
     _crawl("trtworld", mirror, db, run_env)
@@ -221,7 +220,9 @@ def test_polite_defaults_and_contact_in_the_user_agent() -> None:
     from scrapy.settings import Settings
 
     from newsclean import settings as project
-    from spiders.trtworld import TRTWorldSpider
+    from newsclean.crawl.sites import SITE_SPIDERS
+
+    TRTWorldSpider = SITE_SPIDERS["trtworld"]  # noqa: N806 (a class)
 
     assert project.ROBOTSTXT_OBEY
     assert project.AUTOTHROTTLE_ENABLED

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import sqlite3
 import subprocess
 import time
@@ -19,12 +18,9 @@ import pytest
 from newsclean.fixtures import load_fixtures
 
 from .conftest import ROOT
+from .helpers import free_port
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+pytestmark = pytest.mark.crawl
 
 
 def _api(base: str, endpoint: str, data: list[tuple[str, str]] | None = None) -> dict[str, Any]:
@@ -38,7 +34,7 @@ def scrapyd(tmp_path: Path, run_env: dict[str, str]) -> Iterator[str]:
     """A scrapyd server on a loopback port, with its files under ``tmp_path``; yields its URL."""
     home = tmp_path / "scrapyd"
     home.mkdir()
-    port = _free_port()
+    port = free_port()
     (home / "scrapyd.conf").write_text(
         "[scrapyd]\n"
         f"bind_address = 127.0.0.1\nhttp_port = {port}\n"

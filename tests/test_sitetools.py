@@ -7,9 +7,8 @@ import json
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +16,10 @@ import pytest
 
 from newsclean import settings
 from newsclean.cli import main
-from newsclean.fixtures import Fixture, load_fixtures
-from newsclean.sitetools import FIXTURE_FIELDS, dump_json, fixture_id
+from newsclean.fixtures import FIXTURE_FIELDS, Fixture, dump_json, fixture_id, load_fixtures
 
 from .conftest import ROOT
+from .helpers import http_server
 
 SEED = next(f for f in load_fixtures(site="themoscowtimes") if f.kind == "article")
 NOT_ARTICLE_PAGE = b"<html><head><title>x</title></head><body><script>app()</script></body></html>"
@@ -45,27 +44,12 @@ def page_server() -> Iterator[tuple[str, list[dict[str, str]]]]:
     """A loopback server answering every GET with the seed page; yields its URL and the requests' headers."""
     seen: list[dict[str, str]] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            seen.append({"path": self.path, **dict(self.headers)})
-            body = SEED.body()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def respond(request: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
+        seen.append({"path": request.path, **dict(request.headers)})
+        return 200, {"Content-Type": "text/html; charset=utf-8"}, SEED.body()
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's naming)
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(respond) as url:
+        yield url, seen
 
 
 # --- new-site ---------------------------------------------------------------------------------
@@ -78,19 +62,14 @@ def test_new_site_writes_a_spider_module_and_a_test_stub(tmp_path: Path) -> None
     assert f"wrote {spider}" in out
     assert f"wrote {test}" in out
     code = spider.read_text(encoding="utf-8")
-    for line in (
-        "class ExampleNewsSpider(NewsSpider):",
-        'name = "example_news"',
-        'allowed_domains = ("www.example.com",)',
-        "rules = SiteRules(",
-    ):
+    for line in ("SITE = Site(", 'name="example_news"', 'domains=("www.example.com",)'):
         assert line in code
     namespace: dict[str, Any] = {}
-    exec(compile(code, str(spider), "exec"), namespace)  # the module runs: a valid NewsSpider subclass
-    cls = namespace["ExampleNewsSpider"]
-    assert cls.rules.name == "example_news"
-    assert cls.rules.matches("https://www.example.com/a")
-    assert "from spiders.example_news import ExampleNewsSpider" in test.read_text(encoding="utf-8")
+    exec(compile(code, str(spider), "exec"), namespace)  # the module runs: a valid Site declaration
+    site = namespace["SITE"]
+    assert site.name == "example_news"
+    assert site.matches("https://www.example.com/a")
+    assert "from spiders.example_news import SITE" in test.read_text(encoding="utf-8")
     compile(test.read_text(encoding="utf-8"), str(test), "exec")
 
 
@@ -109,6 +88,7 @@ def test_new_site_output_is_ruff_clean(tmp_path: Path) -> None:
         assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.crawl
 def test_genspider_template_makes_the_same_module(tmp_path: Path, run_env: dict[str, str]) -> None:
     assert _run("new-site", "example_news", "https://example.com", "--root", str(tmp_path / "new"))[0] == 0
     package = tmp_path / "gen" / "genspiders"
@@ -132,6 +112,7 @@ def test_genspider_template_makes_the_same_module(tmp_path: Path, run_env: dict[
     ("name", "message"),
     [("trtworld", "a spider named 'trtworld' already exists"), ("Bad-Name", "invalid site name 'Bad-Name'")],
 )
+@pytest.mark.crawl
 def test_genspider_refuses_taken_or_invalid_names_with_exit_2(name: str, message: str, run_env: dict[str, str]) -> None:
     before = sorted(p.name for p in (ROOT / "spiders").iterdir())
     proc = subprocess.run(

@@ -12,13 +12,14 @@ import scrapy
 from scrapy.http import HtmlResponse, Response, TextResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
-from newsclean.fixtures import Fixture, load_fixtures
-from newsclean.registry import site_spiders
-from newsclean.spider import NewsSpider
-from spiders.generic import ArticleSpider, FeedSpider, SitemapSpider
+from newsclean import stats
+from newsclean.crawl.generic import ArticleSpider, FeedSpider, SitemapSpider
+from newsclean.crawl.sites import SITE_SPIDERS as SPIDERS
+from newsclean.crawl.spider import NewsSpider
+from newsclean.fixtures import Fixture, fixture_id, load_fixtures
+from newsclean.registry import known_sites
 
 FIXTURES = load_fixtures()
-SPIDERS = site_spiders()
 
 
 def _spider(cls: type[NewsSpider], **kwargs: str) -> NewsSpider:
@@ -40,12 +41,15 @@ def _split(requests: list[scrapy.Request], spider: NewsSpider) -> tuple[list[str
     return articles, others
 
 
-def _id(fixture: Fixture) -> str:
-    return f"{fixture.site}/{fixture.body_path.name}"
+_id = fixture_id
 
 
-def test_site_spiders_are_registered() -> None:
-    assert {"themoscowtimes", "trtworld"} <= set(SPIDERS)
+def test_every_declared_site_has_a_spider_made_of_its_declaration() -> None:
+    assert {"themoscowtimes", "trtworld", "theguardian"} <= set(SPIDERS)
+    for name, site in known_sites().items():
+        spider = SPIDERS[name]
+        assert (spider.name, spider.site, spider.allowed_domains) == (name, site, list(site.domains))
+        assert (spider.feeds, spider.sitemaps, spider.article_url) == (site.feeds, site.sitemaps, site.article_url)
 
 
 @pytest.mark.parametrize(
@@ -88,15 +92,14 @@ def test_non_html_response_is_skipped_and_counted() -> None:
     spider = _spider(SPIDERS["themoscowtimes"])
     response = Response(url="https://www.themoscowtimes.com/2024/12/27/x-a1", body=b"%PDF-1.4")
     assert asyncio.run(_collect(spider.parse_article(response))) == []
-    assert spider.crawler.stats.get_value("newsclean/skipped/not_html") == 1
+    assert spider.crawler.stats.get_value(stats.skipped("not_html")) == 1
 
 
 def test_non_article_page_is_skipped_with_reason() -> None:
     spider = _spider(SPIDERS["themoscowtimes"])
     response = HtmlResponse(url="https://www.themoscowtimes.com/2024/12/27/x-a1", body=b"<html><body></body></html>")
     assert asyncio.run(_collect(spider.parse_article(response))) == []
-    stats = spider.crawler.stats.get_stats()
-    assert [k for k in stats if k.startswith("newsclean/skipped/")] == ["newsclean/skipped/no_article_body"]
+    assert list(stats.under(spider.crawler.stats.get_stats(), stats.SKIPPED)) == ["no_article_body"]
 
 
 def test_article_spider_takes_urls_and_file(tmp_path: Path) -> None:
@@ -124,12 +127,22 @@ def test_generic_spiders_refuse_missing_input(cls: type[NewsSpider], kwargs: dic
 
 def test_feed_spider_follows_every_entry_with_site_rules_by_url() -> None:
     spider = _spider(FeedSpider, feed="https://news.example/feed.xml")
-    assert spider.rules is None  # rules are picked per page, by domain
+    assert spider.site_name() is None  # rules are picked per page, by domain, where the page is extracted
     body = b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">
       <entry><title>A</title><link href="/a/1"/><updated>2024-12-30T10:00:00Z</updated></entry>
       <entry><title>B</title><link rel="alternate" href="https://news.example/b/2"/></entry></feed>"""
     articles, _ = _split(list(spider.parse_feed(XmlResponse(url="https://news.example/feed.xml", body=body))), spider)
     assert articles == ["https://news.example/a/1", "https://news.example/b/2"]
+    assert spider.crawler.stats.get_value(stats.PAGES_FEED) == 1
+
+
+def test_a_feed_listed_as_a_sitemap_is_read_as_a_feed() -> None:
+    spider = _spider(SitemapSpider, sitemap="https://news.example/feed.xml")
+    body = b"<rss><channel><item><link>https://news.example/a/1</link></item></channel></rss>"
+    requests = list(spider.parse_sitemap(XmlResponse(url="https://news.example/feed.xml", body=body)))
+    assert [r.url for r in requests] == ["https://news.example/a/1"]
+    assert spider.crawler.stats.get_value(stats.PAGES_FEED) == 1
+    assert spider.crawler.stats.get_value(stats.PAGES_SITEMAP) is None
 
 
 def test_sitemap_spider_reads_index_and_news_sitemap() -> None:
@@ -155,6 +168,4 @@ def test_failed_requests_are_counted_by_kind() -> None:
     response = HtmlResponse(url="https://www.trtworld.com/article/ffffffffffff", status=404, body=b"")
     spider.on_error(Failure(HttpError(response)))
     spider.on_error(Failure(TimeoutError("slow")))
-    stats = spider.crawler.stats.get_stats()
-    assert stats["newsclean/errors/http_404"] == 1
-    assert stats["newsclean/errors/TimeoutError"] == 1
+    assert stats.under(spider.crawler.stats.get_stats(), stats.ERRORS) == {"http_404": 1, "TimeoutError": 1}

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import threading
 import time
@@ -21,17 +20,15 @@ from typing import Any
 
 import pytest
 
-from newsclean.extraction import GENERIC, extract
+from newsclean.crawl.faults import SLOW_SECONDS
+from newsclean.crawl.pool import ExtractionPool, PoolClosedError, WorkerCrashError, WorkerTimeoutError
+from newsclean.extraction import extract
 from newsclean.fixtures import load_fixtures
-from newsclean.workers import (
-    SLOW_SECONDS,
-    ExtractionPool,
-    PoolClosedError,
-    WorkerCrashError,
-    WorkerTimeoutError,
-)
 
 from .conftest import ROOT
+from .helpers import crawl_cmd, rows, run
+
+pytestmark = pytest.mark.crawl  # worker processes, and whole crawls
 
 ARTICLES = [f for f in load_fixtures() if f.kind == "article"][:4]
 
@@ -145,8 +142,8 @@ def test_the_timeout_runs_from_when_the_worker_starts_a_page() -> None:
     pool = ExtractionPool(1, timeout=SLOW_SECONDS + 0.6, faults={"slow": r"slow\.example"})
 
     async def run() -> list[Any]:
-        await pool.extract(html, url, GENERIC)  # warm: the first page loads what extraction loads lazily
-        slow = [pool.extract(html, f"https://slow.example/{i}", GENERIC) for i in range(3)]
+        await pool.extract(html, url)  # warm: the first page loads what extraction loads lazily
+        slow = [pool.extract(html, f"https://slow.example/{i}") for i in range(3)]
         return await asyncio.gather(*slow, return_exceptions=True)
 
     try:
@@ -195,20 +192,15 @@ def test_close_fails_waiting_pages_and_leaves_no_process() -> None:
 
 
 def _crawl(mirror: str, db: Path, env: dict[str, str], *settings: str) -> subprocess.CompletedProcess[str]:
-    args = ["scrapy", "crawl", "themoscowtimes", "-s", f"NEWSCLEAN_MIRROR={mirror}", "-s", f"NEWSCLEAN_DB={db}"]
-    args += ["-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0"]
-    for setting in settings:
-        args += ["-s", setting]
-    return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    return run(crawl_cmd("themoscowtimes", mirror, db, *settings), env, check=False)
 
 
 def _rows(db: Path) -> dict[str, dict[str, Any]]:
-    with sqlite3.connect(db) as conn:
-        conn.row_factory = sqlite3.Row
-        rows = {row["canonical_url"]: dict(row) for row in conn.execute("SELECT * FROM articles")}
-    for row in rows.values():
+    """The stored rows, but when each was fetched."""
+    stored = rows(db)
+    for row in stored.values():
         row.pop("fetched_at")
-    return rows
+    return stored
 
 
 def _worker_pids(log: str) -> list[int]:

@@ -1,7 +1,7 @@
 """Article extraction: plain functions on HTML. Nothing here imports Scrapy.
 
 The names below are imported on first use: a crawl process that leaves extraction to its workers
-reads ``SiteRules`` and ``Extraction`` without loading trafilatura, readability and langdetect
+reads ``Extraction`` without loading trafilatura, readability and langdetect
 (about 20 MB and 0.3 s in every crawl).
 """
 
@@ -14,28 +14,19 @@ if TYPE_CHECKING:
     from newsclean.extraction.core import extract, extract_article
     from newsclean.extraction.language import detect_language
     from newsclean.extraction.result import Extraction
-    from newsclean.extraction.rules import GENERIC, SiteRules, has_class, pick_rules
 
 __all__ = [
-    "GENERIC",
     "Extraction",
-    "SiteRules",
     "detect_language",
     "extract",
     "extract_article",
-    "has_class",
-    "pick_rules",
 ]
 
 _MODULES = {
-    "GENERIC": "rules",
     "Extraction": "result",
-    "SiteRules": "rules",
     "detect_language": "language",
     "extract": "core",
     "extract_article": "core",
-    "has_class": "rules",
-    "pick_rules": "rules",
 }
 
 

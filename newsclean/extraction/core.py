@@ -19,7 +19,8 @@ from newsclean.extraction import clean, metadata, stopwords, xpaths
 from newsclean.extraction.html import decode, node_text, parse
 from newsclean.extraction.language import detect_language
 from newsclean.extraction.result import Extraction
-from newsclean.extraction.rules import GENERIC, SiteRules
+from newsclean.registry import site_for_url
+from newsclean.sites import GENERIC, Site
 from newsclean.urls import canonicalize
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ MIN_CONTAINED = 0.8
 
 
 def extract_article(
-    html: str | bytes, url: str | None = None, rules: SiteRules | None = None, *, encoding: str | None = None
+    html: str | bytes, url: str | None = None, rules: Site | None = None, *, encoding: str | None = None
 ) -> Article | None:
     """The article in ``html``, or None (with the reason logged) when the page holds none.
 
@@ -53,21 +54,19 @@ def extract_article(
 
 
 def extract(
-    html: str | bytes, url: str | None = None, rules: SiteRules | None = None, *, encoding: str | None = None
+    html: str | bytes, url: str | None = None, rules: Site | None = None, *, encoding: str | None = None
 ) -> Extraction:
     """Like :func:`extract_article`, keeping the reason for a miss and every removed block."""
     try:
         if rules is None:
-            from newsclean.registry import rules_for_url  # site discovery, on first use only
-
-            rules = rules_for_url(url)
+            rules = site_for_url(url)
         return _extract(decode(html, encoding), url, rules)
     except Exception as exc:  # a page must never stop a crawl; the reason travels with the result
         logger.exception("extraction failed for %s", url or "<input>")
         return Extraction(None, f"extraction failed: {type(exc).__name__}: {exc}")
 
 
-def _site_fields(tree: HtmlElement, rules: SiteRules) -> dict[str, Any]:
+def _site_fields(tree: HtmlElement, rules: Site) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for name, xpath in rules.fields.items():
         values = [v for v in (node_text(n) for n in tree.xpath(xpath)) if v]
@@ -76,7 +75,7 @@ def _site_fields(tree: HtmlElement, rules: SiteRules) -> dict[str, Any]:
     return found
 
 
-def _narrow(tree: HtmlElement, rules: SiteRules) -> HtmlElement | None:
+def _narrow(tree: HtmlElement, rules: Site) -> HtmlElement | None:
     """A new document holding the page's head and only the body parts ``rules.body`` select."""
     if not rules.body:
         return None
@@ -141,7 +140,7 @@ def _contains(longer: list[str], shorter: list[str]) -> float:
     return sum(len(line) for line in shorter if line.casefold() in haystack) / total
 
 
-def _extract(html: str, url: str | None, rules: SiteRules) -> Extraction:
+def _extract(html: str, url: str | None, rules: Site) -> Extraction:
     tree = parse(html)
     if tree is None:
         return Extraction(None, "empty or unparsable document")

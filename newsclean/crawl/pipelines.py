@@ -13,9 +13,8 @@ from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
-from newsclean import settings as defaults
-from newsclean import store
-from newsclean.urls import canonicalize, seen_key
+from newsclean import config, stats, store
+from newsclean.urls import seen_key
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +22,7 @@ logger = logging.getLogger(__name__)
 class _Pipeline:
     """Shared set-up: the on/off switch and drop counting."""
 
-    switch: str = ""
+    switch: config.Setting[bool]
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -31,13 +30,13 @@ class _Pipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        if not crawler.settings.getbool(cls.switch, True):
-            raise NotConfigured(f"{cls.switch} is off")
+        if not cls.switch.get(crawler.settings):
+            raise NotConfigured(f"{cls.switch.name} is off")
         return cls(crawler)
 
     def drop(self, reason: str, item: Any, detail: str = "") -> NoReturn:
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(f"newsclean/dropped/{reason}")
+        self.crawler.stats.inc_value(stats.dropped(reason))
         url = ItemAdapter(item).get("url", "")
         raise DropItem(f"{reason}: {url}" + (f" ({detail})" if detail else ""))
 
@@ -45,7 +44,7 @@ class _Pipeline:
 class ValidationPipeline(_Pipeline):
     """Drops items with no text, too little text (``NEWSCLEAN_MIN_WORDS``) or no title."""
 
-    switch = "NEWSCLEAN_VALIDATION_ENABLED"
+    switch = config.VALIDATION_ENABLED
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
@@ -53,13 +52,10 @@ class ValidationPipeline(_Pipeline):
         words = adapter.get("word_count") or len(text.split())  # an Article counts its words once
         if not text.strip():
             self.drop("empty_text", item)
-        minimum = self.settings.getint("NEWSCLEAN_MIN_WORDS", defaults.NEWSCLEAN_MIN_WORDS)
+        minimum = config.MIN_WORDS.get(self.settings)
         if words < minimum:
             self.drop("too_short", item, f"{words} words < {minimum}")
-        if (
-            self.settings.getbool("NEWSCLEAN_REQUIRE_TITLE", defaults.NEWSCLEAN_REQUIRE_TITLE)
-            and not (adapter.get("title") or "").strip()
-        ):
+        if config.REQUIRE_TITLE.get(self.settings) and not (adapter.get("title") or "").strip():
             self.drop("missing_title", item)
         return item
 
@@ -67,11 +63,11 @@ class ValidationPipeline(_Pipeline):
 class LanguagePipeline(_Pipeline):
     """Keeps only items whose language is in ``NEWSCLEAN_LANGUAGES`` (all when it is empty)."""
 
-    switch = "NEWSCLEAN_LANGUAGE_ENABLED"
+    switch = config.LANGUAGE_ENABLED
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self.allowed = {code.lower() for code in crawler.settings.getlist("NEWSCLEAN_LANGUAGES")}
+        self.allowed = {code.lower() for code in config.LANGUAGES.get(crawler.settings)}
 
     def process_item(self, item: Any) -> Any:
         language = ItemAdapter(item).get("language") or ""
@@ -83,7 +79,7 @@ class LanguagePipeline(_Pipeline):
 class DedupePipeline(_Pipeline):
     """Drops a second item with the same canonical URL (tracking parameters removed) or the same text."""
 
-    switch = "NEWSCLEAN_DEDUPE_ENABLED"
+    switch = config.DEDUPE_ENABLED
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
@@ -92,9 +88,7 @@ class DedupePipeline(_Pipeline):
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
-        url = canonicalize(adapter.get("canonical_url") or adapter.get("url") or "")
-        adapter["canonical_url"] = url
-        url_key = seen_key(url)
+        url_key = seen_key(adapter.get("canonical_url") or adapter.get("url") or "")  # as extraction made it
         if url_key in self.urls:
             self.drop("duplicate_url", item)
         content_hash = adapter.get("content_hash") or ""
@@ -114,11 +108,11 @@ class SQLitePipeline(_Pipeline):
     and ``newsclean/unchanged``.
     """
 
-    switch = "NEWSCLEAN_SQLITE_ENABLED"
+    switch = config.SQLITE_ENABLED
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self.path = Path(crawler.settings.get("NEWSCLEAN_DB", defaults.NEWSCLEAN_DB))
+        self.path = Path(config.DB.get(crawler.settings))
         self.conn: sqlite3.Connection | None = None
 
     def open_spider(self, spider: Spider | None = None) -> None:
@@ -135,7 +129,7 @@ class SQLitePipeline(_Pipeline):
         assert self.crawler.stats is not None
         adapter = ItemAdapter(item)
         outcome = store.save_article(self.conn, adapter)  # asdict() would check every value for nested items
-        self.crawler.stats.inc_value("newsclean/stored")
-        self.crawler.stats.inc_value(f"newsclean/{outcome}")
-        self.crawler.stats.inc_value("newsclean/words", adapter.get("word_count") or 0)
+        self.crawler.stats.inc_value(stats.STORED)
+        self.crawler.stats.inc_value({"new": stats.NEW, "updated": stats.UPDATED}.get(outcome, stats.UNCHANGED))
+        self.crawler.stats.inc_value(stats.WORDS, adapter.get("word_count") or 0)
         return item

@@ -5,9 +5,10 @@ core and stalls the reactor. :class:`ExtractionPool` runs :func:`newsclean.extra
 ``size`` worker processes instead; the spider awaits :meth:`ExtractionPool.extract`, and the reactor
 downloads meanwhile.
 
-- Each worker is a ``python -m newsclean.workers`` subprocess that imports only the extraction code
-  (not Scrapy, not the crawl's ``__main__``) and talks over its stdin/stdout: one length-prefixed
-  pickle in (the page as fetched, URL, site rules, HTTP charset), one out (the
+- Each worker is a ``python -m newsclean.crawl.worker`` subprocess (:mod:`newsclean.crawl.worker`)
+  that imports only the extraction code (not Scrapy, not the crawl's ``__main__``) and talks over its
+  stdin/stdout: one length-prefixed pickle in (the page as fetched, URL, site name, HTTP charset; the
+  worker looks the site's rules up itself), one out (the
   :class:`~newsclean.extraction.Extraction`). The page goes as bytes and is decoded in the worker:
   pickling it as text would cost the crawl process a UTF-8 encoding of every page (0.2 ms).
 - The pipes are served by the event loop the spider runs on (``add_reader``, non-blocking writes),
@@ -16,7 +17,8 @@ downloads meanwhile.
 - A worker extracts one page at a time and has the next one waiting in its pipe (``AHEAD``), so it
   starts that page the moment it sends a result, however busy the crawl process is.
 - A page that kills its worker (a segfault in a C library, ``os._exit``) or hangs it past
-  ``timeout`` (counted from when the worker starts it) costs that page alone: the page's
+  ``timeout`` (counted from when the worker starts it; a new worker first says it is ready, an empty
+  message, once it has imported the extraction code) costs that page alone: the page's
   ``extract`` raises :class:`WorkerCrashError` or :class:`WorkerTimeoutError`, the worker is killed
   if need be and replaced, and the page that waited in its pipe goes to the new worker.
   (``concurrent.futures.ProcessPoolExecutor`` breaks for good when one worker dies and cannot stop
@@ -27,8 +29,7 @@ downloads meanwhile.
   Workers ignore SIGINT (Ctrl-C reaches the whole process group; the crawl decides when to stop),
   die with the crawl process on Linux (``PR_SET_PDEATHSIG``), and exit when their input closes.
 
-:class:`Extractor` is what the spider holds: inline extraction when ``NEWSCLEAN_WORKERS`` is 0, the
-pool otherwise, started when the spider opens and closed when it closes (or the engine stops).
+:class:`~newsclean.crawl.extractor.Extractor` ties a pool to a crawl. Nothing here imports Scrapy.
 """
 
 from __future__ import annotations
@@ -37,46 +38,36 @@ import asyncio
 import atexit
 import collections
 import contextlib
-import ctypes
 import fcntl
 import logging
 import os
 import pickle
-import re
-import signal
 import struct
 import subprocess
 import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Self
+from typing import Self
 
+from newsclean.crawl import faults as faults_module
 from newsclean.extraction.result import Extraction
-from newsclean.extraction.rules import SiteRules
-
-if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
 
-_HEADER = struct.Struct(">Q")
+HEADER = struct.Struct(">Q")
 # After close(): how long a worker may take to finish its page and exit before it is killed.
 CLOSE_GRACE = 2.0
 # Pages in a worker at once: the one it extracts and the next, waiting in its pipe.
 AHEAD = 2
+# A worker says it is ready (an empty message) once it has imported the extraction code; until then
+# its first page has this much more time than ``timeout``, so that a worker started on a busy machine
+# is not taken for a hung one.
+STARTUP_SECONDS = 30.0
 # Linux: a pipe holds 64 KiB, less than most pages; one of PIPE_SIZE takes a page in one write.
 PIPE_SIZE = 1 << 20
 _F_SETPIPE_SZ = 1031
 _READ_CHUNK = 1 << 20
-
-
-def default_workers() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 class WorkerError(Exception):
@@ -105,7 +96,7 @@ class PoolClosedError(WorkerError):
 
 @dataclass
 class _Job:
-    message: bytes  # header + pickle of (html, url, rules, encoding), kept to send again
+    message: bytes  # header + pickle of (html, url, site name, encoding), kept to send again
     future: asyncio.Future[Extraction]
 
     def deliver(self, outcome: Extraction | WorkerError) -> None:
@@ -139,12 +130,13 @@ class _Worker:
         self._in = bytearray()  # bytes read from its stdout, not yet a whole result
         self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.ready = False  # the worker said it has imported what it needs
 
     # Process ---------------------------------------------------------------------------------------
 
     def spawn(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "newsclean.workers", *self.pool.worker_args],
+            [sys.executable, "-m", "newsclean.crawl.worker", *self.pool.worker_args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             bufsize=0,
@@ -154,6 +146,7 @@ class _Worker:
             os.set_blocking(fd, False)
         self.pool.started_pids.append(self.proc.pid)
         self._out.clear()
+        self.ready = False
         self._in.clear()
         if self.pool.loop is not None:
             self.attach(self.pool.loop)
@@ -255,7 +248,8 @@ class _Worker:
             self._timer.cancel()
             self._timer = None
         if self.jobs and self._loop is not None:
-            self._timer = self._loop.call_later(self.pool.timeout, self._on_timeout)
+            allowed = self.pool.timeout + (0.0 if self.ready else STARTUP_SECONDS)
+            self._timer = self._loop.call_later(allowed, self._on_timeout)
 
     def _read(self) -> bool:
         """Read what the worker wrote and hand out its results; False when it has exited (EOF)."""
@@ -272,12 +266,17 @@ class _Worker:
             self._replace(WorkerCrashError, "worker exited with status {code}")
 
     def take_results(self) -> None:
-        while len(self._in) >= _HEADER.size:
-            (size,) = _HEADER.unpack_from(self._in)
-            if len(self._in) < _HEADER.size + size:
+        while len(self._in) >= HEADER.size:
+            (size,) = HEADER.unpack_from(self._in)
+            if len(self._in) < HEADER.size + size:
                 return
-            result = pickle.loads(self._in[_HEADER.size : _HEADER.size + size])
-            del self._in[: _HEADER.size + size]
+            if size == 0:  # ready: the clock of the page it starts now runs from here
+                del self._in[: HEADER.size]
+                self.ready = True
+                self._start_clock()
+                continue
+            result = pickle.loads(self._in[HEADER.size : HEADER.size + size])
+            del self._in[: HEADER.size + size]
             job = self.jobs.popleft()
             self._start_clock()
             job.deliver(result)
@@ -329,7 +328,7 @@ class ExtractionPool:
         self.size = size
         self.timeout = timeout
         self.max_pending = max_pending or 4 * size
-        self.worker_args = [f"--{kind}={pattern}" for kind, pattern in sorted((faults or {}).items()) if pattern]
+        self.worker_args = faults_module.as_args(faults)
         self.closed = False
         self.started_pids: list[int] = []
         self.loop: asyncio.AbstractEventLoop | None = None  # the event loop serving the pipes
@@ -353,7 +352,7 @@ class ExtractionPool:
         return [w.proc.pid for w in self._workers if w.proc is not None and w.alive]
 
     async def extract(
-        self, html: str | bytes, url: str | None = None, rules: SiteRules | None = None, *, encoding: str | None = None
+        self, html: str | bytes, url: str | None = None, site: str | None = None, *, encoding: str | None = None
     ) -> Extraction:
         """:func:`newsclean.extraction.extract` in a worker; waits while ``max_pending`` pages are in.
 
@@ -366,8 +365,8 @@ class ExtractionPool:
             loop = self.loop = asyncio.get_running_loop()
             for worker in self._workers:
                 worker.attach(loop)
-            data = pickle.dumps((html, url, rules, encoding), pickle.HIGHEST_PROTOCOL)
-            job = _Job(_HEADER.pack(len(data)) + data, loop.create_future())
+            data = pickle.dumps((html, url, site, encoding), pickle.HIGHEST_PROTOCOL)
+            job = _Job(HEADER.pack(len(data)) + data, loop.create_future())
             self._queue.append(job)
             self.dispatch()
             return await job.future
@@ -402,115 +401,3 @@ class ExtractionPool:
                 worker.take_results()  # the pages it finished within the grace period
             while worker.jobs:
                 worker.jobs.popleft().deliver(PoolClosedError("pool closed"))
-
-
-class Extractor:
-    """What a spider extracts with: inline, or in an :class:`ExtractionPool` tied to the crawl."""
-
-    def __init__(self, pool: ExtractionPool | None = None) -> None:
-        self.pool = pool
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        from scrapy import signals
-
-        size = crawler.settings.getint("NEWSCLEAN_WORKERS", default_workers())
-        if size <= 0:
-            return cls()
-        pool = ExtractionPool(
-            size,
-            timeout=crawler.settings.getfloat("NEWSCLEAN_WORKER_TIMEOUT", 30.0),
-            max_pending=crawler.settings.getint("NEWSCLEAN_WORKER_QUEUE", 0),
-            faults=crawler.settings.getdict("NEWSCLEAN_WORKER_FAULTS"),
-        )
-        extractor = cls(pool)
-        crawler.signals.connect(extractor.open, signal=signals.spider_opened)
-        crawler.signals.connect(extractor.close, signal=signals.spider_closed)
-        crawler.signals.connect(extractor.close, signal=signals.engine_stopped)
-        return extractor
-
-    def open(self) -> None:
-        if self.pool is not None:
-            self.pool.start()
-            logger.info("extraction pool: %d workers (pids %s)", self.pool.size, " ".join(map(str, self.pool.pids)))
-
-    def close(self) -> None:
-        if self.pool is not None and not self.pool.closed:
-            self.pool.close()
-            logger.info("extraction pool closed")
-
-    async def extract(
-        self, html: str | bytes, url: str | None = None, rules: SiteRules | None = None, *, encoding: str | None = None
-    ) -> Extraction:
-        """The page's :class:`~newsclean.extraction.Extraction`; may raise :class:`WorkerError`."""
-        if self.pool is None:
-            from newsclean.extraction.core import extract  # inline: this process loads the extractors
-
-            return extract(html, url, rules, encoding=encoding)
-        return await self.pool.extract(html, url, rules, encoding=encoding)
-
-
-# The worker process -------------------------------------------------------------------------------
-
-
-def _die_with_parent() -> None:
-    """Linux: the kernel sends this process SIGKILL when the process that started it dies."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-# Test hook: how long a page the "slow" fault names takes.
-SLOW_SECONDS = 1.0
-
-
-def _fault(url: str | None, faults: Mapping[str, re.Pattern[str]]) -> None:
-    """Test hook (``NEWSCLEAN_WORKER_FAULTS``): crash, hang or dawdle on the URLs the test names."""
-    if url and (pattern := faults.get("crash")) and pattern.search(url):
-        os.kill(os.getpid(), signal.SIGSEGV)
-    if url and (pattern := faults.get("hang")) and pattern.search(url):
-        while True:
-            time.sleep(3600)
-    if url and (pattern := faults.get("slow")) and pattern.search(url):
-        time.sleep(SLOW_SECONDS)
-
-
-def worker_main(argv: list[str]) -> int:
-    """Read (html, url, rules, encoding) pickles from stdin, write Extraction pickles to stdout, until EOF."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _die_with_parent()
-    if os.getppid() == 1:  # the crawl died before the line above ran
-        return 0
-    from newsclean.extraction.core import extract
-    from newsclean.extraction.language import factory
-
-    factory()  # every page needs the language profiles: loaded before the first one arrives
-    faults = {}
-    for arg in argv:
-        kind, _, pattern = arg.removeprefix("--").partition("=")
-        faults[kind] = re.compile(pattern)
-    logging.basicConfig(level=logging.WARNING, format=f"%(asctime)s [worker {os.getpid()}] %(levelname)s: %(message)s")
-    inp = sys.stdin.buffer
-    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print must not corrupt the results
-    while True:
-        header = inp.read(_HEADER.size)
-        if len(header) < _HEADER.size:
-            return 0
-        (size,) = _HEADER.unpack(header)
-        message = inp.read(size)
-        if len(message) < size:  # the pool closed while it was sending this page
-            return 0
-        html, url, rules, encoding = pickle.loads(message)
-        _fault(url, faults)
-        result = extract(html, url, rules, encoding=encoding)
-        result.removed = []  # what each rule removed is for `newsclean try`, not for the crawl
-        data = pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
-        out.write(_HEADER.pack(len(data)) + data)
-        out.flush()
-
-
-if __name__ == "__main__":
-    sys.exit(worker_main(sys.argv[1:]))

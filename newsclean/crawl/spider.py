@@ -1,14 +1,11 @@
-"""``NewsSpider``: the base of every site spider. A site declares; this class finds and fetches.
+"""``NewsSpider``: the base of every spider. A site declares (:class:`~newsclean.sites.Site`); this
+class finds and fetches.
 
-A site spider sets class attributes only::
-
-    class ExampleSpider(NewsSpider):
-        name = "example"
-        allowed_domains = ["example.com"]
-        feeds = ["https://www.example.com/rss"]
-        sitemaps = ["https://www.example.com/robots.txt"]   # robots.txt: its Sitemap: lines
-        article_url = r"/\\d{4}/\\d{2}/\\d{2}/[\\w-]+$"
-        rules = SiteRules(name="example", domains=("example.com",), prune=("//aside",))
+The spider of a site is made from its declaration (:mod:`newsclean.crawl.sites`): ``name``,
+``allowed_domains``, ``feeds``, ``sitemaps``, ``listings`` and ``article_url`` come from the
+:class:`~newsclean.sites.Site`, and the pages it fetches are extracted with the site's rules. The
+generic spiders (:mod:`newsclean.crawl.generic`) have no site: each page gets the rules of the site
+its URL belongs to.
 """
 
 from __future__ import annotations
@@ -26,37 +23,33 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
 
+from newsclean import config, stats
+from newsclean.crawl.extractor import Extractor
+from newsclean.crawl.pool import WorkerError
 from newsclean.dates import now_iso
-from newsclean.extraction import SiteRules
-from newsclean.feeds import Entry, looks_like_feed, parse_feed, parse_sitemap, sitemaps_from_robots
-from newsclean.registry import rules_for_url
-from newsclean.workers import Extractor, WorkerError
-
-
-def _reason_key(reason: str) -> str:
-    """A short stats key for a miss: ``no article text found`` -> ``no_article_text_found``."""
-    return re.sub(r"[^a-z0-9]+", "_", re.split(r"[:(]", reason)[0].lower()).strip("_")
+from newsclean.feeds import Entry, Index, parse_index, sitemaps_from_robots
+from newsclean.sites import Site
 
 
 class NewsSpider(scrapy.Spider):
     """Crawls a site's feeds, sitemaps and listing pages and yields one Article per article page."""
 
-    feeds: ClassVar[Sequence[str]] = ()
-    sitemaps: ClassVar[Sequence[str]] = ()
-    listings: ClassVar[Sequence[str]] = ()
-    article_url: ClassVar[str] = r"."
+    site: ClassVar[Site | None] = None
+    """The site this spider crawls; None (the generic spiders): each page gets the rules of its site."""
+    feeds: Sequence[str] = ()
+    sitemaps: Sequence[str] = ()
+    listings: Sequence[str] = ()
+    article_url: str = r"."
     """Regular expression searched in a URL: the pages to extract articles from."""
-    rules: ClassVar[SiteRules | None] = None
-    """Extraction rules; None picks them by each page's domain."""
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
-        contact = settings.get("NEWSCLEAN_CONTACT")
+        contact = config.CONTACT.get(settings)
         if contact and settings.getpriority("USER_AGENT") <= SETTINGS_PRIORITIES["project"]:
             settings.set("USER_AGENT", f"{settings.get('USER_AGENT')} (+{contact})", priority="spider")
-        if settings.get("NEWSCLEAN_MIRROR"):
-            handler = "newsclean.mirror.MirrorDownloadHandler"
+        if config.MIRROR.get(settings):
+            handler = "newsclean.crawl.mirror.MirrorDownloadHandler"
             settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, priority="spider")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -71,13 +64,10 @@ class NewsSpider(scrapy.Spider):
         spider.extractor = Extractor.from_crawler(crawler)
         return spider
 
-    def rules_for(self, url: str) -> SiteRules:
-        """The extraction rules for ``url``: the spider's own, else those of the site it belongs to.
-
-        Resolved here, in the crawl process, so that extraction workers never load the spiders (and
-        Scrapy with them) to look the rules up.
-        """
-        return self.rules if self.rules is not None else rules_for_url(url)
+    def site_name(self) -> str | None:
+        """The site whose rules extract this spider's pages: its own; None for the generic spiders,
+        whose pages get the rules of the site their URL belongs to (looked up where they are extracted)."""
+        return self.site.name if self.site is not None else None
 
     def is_article(self, url: str) -> bool:
         """True when ``url`` is an article page of this site."""
@@ -111,8 +101,9 @@ class NewsSpider(scrapy.Spider):
             yield request
 
     def _count(self, key: str) -> None:
+        """Count ``key``, a constant of :mod:`newsclean.stats`, in the crawl stats."""
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(f"newsclean/{key}")
+        self.crawler.stats.inc_value(key)
 
     def article_requests(self, entries: Sequence[Entry]) -> Iterator[scrapy.Request]:
         """Requests for the entries that are article pages of this site.
@@ -121,9 +112,9 @@ class NewsSpider(scrapy.Spider):
         """
         for entry in entries:
             if not self.is_article(entry.url):
-                self._count("links/not_article")
+                self._count(stats.LINKS_NOT_ARTICLE)
                 continue
-            self._count("links/article")
+            self._count(stats.LINKS_ARTICLE)
             yield scrapy.Request(
                 entry.url,
                 self.parse_article,
@@ -134,7 +125,7 @@ class NewsSpider(scrapy.Spider):
 
     def _not_modified(self, response: Response) -> bool:
         if response.status == 304:
-            self._count("pages/not_modified")
+            self._count(stats.PAGES_NOT_MODIFIED)
             return True
         return False
 
@@ -146,40 +137,36 @@ class NewsSpider(scrapy.Spider):
             kind = "ignored"  # robots.txt forbade it, or another middleware dropped it
         else:
             kind = type(failure.value).__name__
-        self._count(f"errors/{kind}")
+        self._count(stats.error(kind))
         request = getattr(failure, "request", None)
         self.logger.warning("%s: %s", kind, getattr(request, "url", "?"))
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
-        if self._not_modified(response):
-            return
-        self._count("pages/feed")
-        entries = parse_feed(response.body, response.url)
-        if not entries:
-            self.logger.warning("no entries in feed %s", response.url)
-        yield from self.article_requests(entries)
+        """A feed (or whatever index the URL turned out to be): its article links."""
+        yield from self.parse_sitemap(response)
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        """A sitemap, sitemap index, feed or robots.txt: its article links and the sitemaps it names."""
         if self._not_modified(response):
             return
-        self._count("pages/sitemap")
         if response.url.endswith("/robots.txt"):
+            self._count(stats.PAGES_SITEMAP)
             text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
             for url in sitemaps_from_robots(text, response.url):
                 yield self.index_request(url, self.parse_sitemap, conditional=False)
             return
-        if looks_like_feed(response.body):  # some sites list an RSS feed as a sitemap
-            yield from self.parse_feed(response)
-            return
-        pages, sitemaps = parse_sitemap(response.body, response.url)
-        for entry in sitemaps:
+        index: Index = parse_index(response.body, response.url)  # parsed once, feed or sitemap
+        self._count(stats.PAGES_FEED if index.kind == "feed" else stats.PAGES_SITEMAP)
+        if not index.pages and not index.sitemaps:
+            self.logger.warning("no entries in %s %s", index.kind or "index", response.url)
+        for entry in index.sitemaps:
             yield self.index_request(entry.url, self.parse_sitemap)
-        yield from self.article_requests(pages)
+        yield from self.article_requests(index.pages)
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         if self._not_modified(response):
             return
-        self._count("pages/listing")
+        self._count(stats.PAGES_LISTING)
         if not isinstance(response, TextResponse):
             return
         links = dict.fromkeys(response.urljoin(href) for href in response.css("a::attr(href)").getall())
@@ -187,23 +174,24 @@ class NewsSpider(scrapy.Spider):
 
     async def parse_article(self, response: Response) -> AsyncIterator[Any]:
         if not isinstance(response, HtmlResponse):
-            self._count("skipped/not_html")
+            self._count(stats.skipped("not_html"))
             return
         # Awaited, not called: with worker processes the reactor keeps downloading meanwhile. The page
         # goes as fetched, with the charset its Content-Type declares; extraction decodes it.
         charset = http_content_type_encoding(response.headers.get("Content-Type", b"").decode("latin-1"))
         try:
-            result = await self.extractor.extract(
-                response.body, response.url, self.rules_for(response.url), encoding=charset
-            )
+            result = await self.extractor.extract(response.body, response.url, self.site_name(), encoding=charset)
         except WorkerError as exc:  # the page crashed or hung its worker: this page alone is lost
-            self._count(f"errors/{exc.kind}")
+            self._count(stats.error(exc.kind))
             self.logger.error("%s: %s", exc, response.url)
             return
         if result.article is None:
             self.logger.info("no article at %s: %s", response.url, result.reason)
-            self._count(f"skipped/{_reason_key(result.reason)}")
+            self._count(stats.skipped(result.reason))
             return
-        self._count("pages/article")
+        self._count(stats.PAGES_ARTICLE)
+        if "+body_missed" in result.article.method:
+            self._count(stats.RULES_BODY_MISSED)
+        # The one field extraction cannot know.
         result.article.fetched_at = now_iso()
         yield result.article

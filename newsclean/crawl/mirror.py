@@ -8,9 +8,11 @@ spiders, middlewares, pipelines and stored items all see the live site's URLs.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+
+from newsclean import config
+from newsclean.urls import mirrored_url
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -18,19 +20,12 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
 
-def mirrored_url(url: str, mirror: str) -> str:
-    """Where ``url`` is found on ``mirror``."""
-    parts = urlsplit(url)
-    query = f"?{parts.query}" if parts.query else ""
-    return f"{mirror.rstrip('/')}/{parts.netloc}{parts.path or '/'}{query}"
-
-
 class MirrorDownloadHandler(HTTP11DownloadHandler):
     """HTTP(S) download handler that fetches from ``NEWSCLEAN_MIRROR`` instead of the live host."""
 
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
-        self.mirror: str = crawler.settings.get("NEWSCLEAN_MIRROR", "")
+        self.mirror: str = config.MIRROR.get(crawler.settings)
 
     async def download_request(self, request: Request) -> Response:
         if not self.mirror:

@@ -14,25 +14,22 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
-from newsclean import settings as defaults
-from newsclean import store
+from newsclean import config, stats, store
 from newsclean.dates import parse_time
 from newsclean.urls import canonicalize, seen_key
 
 logger = logging.getLogger(__name__)
-_TRUE = {"1", "true", "yes", "on"}
-
-
 def store_path(crawler: Crawler) -> Path | None:
     """The store's path, or None when SQLite storage is off (then nothing is incremental)."""
-    if not crawler.settings.getbool("NEWSCLEAN_SQLITE_ENABLED", True):
+    if not config.SQLITE_ENABLED.get(crawler.settings):
         return None
-    return Path(crawler.settings.get("NEWSCLEAN_DB", defaults.NEWSCLEAN_DB))
+    return Path(config.DB.get(crawler.settings))
 
 
 def wants_refresh(spider: Spider) -> bool:
     """True when this run re-fetches everything: ``-a refresh=1`` or ``NEWSCLEAN_REFRESH``."""
-    return str(getattr(spider, "refresh", "")).lower() in _TRUE or spider.settings.getbool("NEWSCLEAN_REFRESH")
+    asked = str(getattr(spider, "refresh", "")).strip().lower() in {"1", "true", "yes", "on"}
+    return asked or config.REFRESH.get(spider.settings)
 
 
 class IncrementalMiddleware:
@@ -67,7 +64,7 @@ class IncrementalMiddleware:
 
     def _count(self, key: str) -> None:
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(f"newsclean/links/{key}")
+        self.crawler.stats.inc_value(key)
 
     def wanted(self, request: Request) -> bool:
         """True when ``request`` should be fetched in this run."""
@@ -77,7 +74,7 @@ class IncrementalMiddleware:
         url = canonicalize(request.url)
         key = seen_key(url)
         if key in self.requested:
-            self._count("duplicate")
+            self._count(stats.LINKS_DUPLICATE)
             return False
         self.requested.add(key)
         fetched = self.fetched.get(request.url) or self.fetched.get(url)
@@ -85,9 +82,9 @@ class IncrementalMiddleware:
             return True
         dates = [d for d in (parse_time(entry.updated), parse_time(entry.published)) if d]
         if dates and max(dates) > fetched:
-            self._count("changed")
+            self._count(stats.LINKS_CHANGED)
             return True
-        self._count("already_stored")
+        self._count(stats.LINKS_ALREADY_STORED)
         return False
 
     def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
@@ -117,7 +114,7 @@ class ConditionalRequestsMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         path = store_path(crawler)
-        if path is None or not crawler.settings.getbool("NEWSCLEAN_CONDITIONAL_ENABLED", True):
+        if path is None or not config.CONDITIONAL_ENABLED.get(crawler.settings):
             raise NotConfigured("conditional requests are off")
         middleware = cls(crawler, path)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)

@@ -16,7 +16,7 @@ from typing import Any
 
 import scrapy
 
-from newsclean.spider import NewsSpider
+from newsclean.crawl.spider import NewsSpider
 
 
 def _split(value: str) -> list[str]:

@@ -7,14 +7,15 @@ import logging
 import os
 from contextlib import closing
 from pathlib import Path
-from typing import IO, Any, Self
+from typing import IO, Self
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from newsclean import health, store
-from newsclean.middlewares import store_path
+from newsclean import config, stats, store
+from newsclean.crawl.middlewares import store_path
+from newsclean.store import health
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class RunLock:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         path = store_path(crawler)
-        if path is None or not crawler.settings.getbool("NEWSCLEAN_LOCK_ENABLED", True):
+        if path is None or not config.LOCK_ENABLED.get(crawler.settings):
             raise NotConfigured("run lock is off")
         name = getattr(crawler.spidercls, "name", "spider")
         lock = path.with_name(f"{path.name}.{name}.lock")
@@ -64,32 +65,6 @@ class RunLock:
             self.handle.close()
 
 
-def _under(stats: dict[str, Any], prefix: str) -> dict[str, int]:
-    return {k.removeprefix(prefix): v for k, v in stats.items() if k.startswith(prefix)}
-
-
-def run_values(stats: dict[str, Any], reason: str) -> dict[str, Any]:
-    """The ``runs`` columns of a crawl, from its stats."""
-    skipped = _under(stats, "newsclean/skipped/")  # pages fetched that held no article
-    dropped = {**skipped, **_under(stats, "newsclean/dropped/")}
-    articles = stats.get("newsclean/pages/article", 0)
-    stored = stats.get("newsclean/stored", 0)
-    return {
-        "pages_fetched": stats.get("downloader/response_count", 0),
-        "new": stats.get("newsclean/new", 0),
-        "updated": stats.get("newsclean/updated", 0),
-        "skipped": stats.get("newsclean/links/already_stored", 0),
-        "dropped": dropped,
-        "errors": _under(stats, "newsclean/errors/"),
-        "article_pages": articles + sum(skipped.values()),
-        "articles": articles,
-        "links": stats.get("newsclean/links/article", 0),
-        "not_modified": stats.get("newsclean/pages/not_modified", 0),
-        "avg_words": round(stats.get("newsclean/words", 0) / stored, 1) if stored else 0.0,
-        "finish_reason": reason,
-    }
-
-
 class RunRecorder:
     """Writes a row to ``runs`` when a crawl starts and completes it when the crawl ends; then
     compares the run with the spider's history and logs an error when the site looks broken."""
@@ -102,7 +77,7 @@ class RunRecorder:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         path = store_path(crawler)
-        if path is None or not crawler.settings.getbool("NEWSCLEAN_RUNS_ENABLED", True):
+        if path is None or not config.RUNS_ENABLED.get(crawler.settings):
             raise NotConfigured("run records are off")
         extension = cls(crawler, path)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
@@ -115,7 +90,7 @@ class RunRecorder:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         assert self.crawler.stats is not None
-        values = run_values(self.crawler.stats.get_stats(), reason)
+        values = stats.run_values(self.crawler.stats.get_stats(), reason)
         with closing(store.connect(self.path)) as conn:
             store.finish_run(conn, self.run_id, values)
             _, reasons = health.check_latest(conn, spider.name)

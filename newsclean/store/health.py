@@ -10,7 +10,7 @@ import sqlite3
 from statistics import mean, pstdev
 from typing import Any
 
-from newsclean import store
+from newsclean.store import sqlite as store
 
 # A run is judged against at most this many earlier finished runs of its spider.
 HISTORY_RUNS = 30

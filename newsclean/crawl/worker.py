@@ -1,0 +1,65 @@
+"""An extraction worker: the process :class:`~newsclean.crawl.pool.ExtractionPool` starts as
+``python -m newsclean.crawl.worker``. It imports the extraction code and the site declarations, never
+Scrapy, reads ``(page, URL, site name, charset)`` pickles from standard input and writes
+:class:`~newsclean.extraction.Extraction` pickles to standard output, until its input closes."""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import pickle
+import signal
+import sys
+
+from newsclean.crawl import faults
+from newsclean.crawl.pool import HEADER
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel sends this process SIGKILL when the process that started it dies."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def main(argv: list[str]) -> int:
+    """Extract pages from standard input until it closes; ``argv``: test faults (:mod:`.faults`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    if os.getppid() == 1:  # the crawl died before the line above ran
+        return 0
+    from newsclean.extraction.core import extract
+    from newsclean.extraction.language import factory
+    from newsclean.registry import known_sites, site_named
+
+    factory()  # every page needs the language profiles: loaded before the first one arrives
+    known_sites()  # and the site declarations
+    injected = faults.parse(argv)
+    logging.basicConfig(level=logging.WARNING, format=f"%(asctime)s [worker {os.getpid()}] %(levelname)s: %(message)s")
+    inp = sys.stdin.buffer
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print must not corrupt the results
+    out.write(HEADER.pack(0))  # ready: the pool's clock for the first page starts now
+    out.flush()
+    while True:
+        header = inp.read(HEADER.size)
+        if len(header) < HEADER.size:
+            return 0
+        (size,) = HEADER.unpack(header)
+        message = inp.read(size)
+        if len(message) < size:  # the pool closed while it was sending this page
+            return 0
+        html, url, site, encoding = pickle.loads(message)
+        faults.inject(url, injected)
+        result = extract(html, url, site_named(site) if site else None, encoding=encoding)
+        result.removed = []  # what each rule removed is for `newsclean try`, not for the crawl
+        data = pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
+        out.write(HEADER.pack(len(data)) + data)
+        out.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,90 @@
+"""Every crawl stats key newsclean writes, as a named constant, and what a run's record reads of them.
+
+Components count with ``crawler.stats.inc_value(stats.STORED)`` or a key built here
+(``stats.dropped("too_short")``); :func:`run_values` reads them back for the ``runs`` table, the
+demo's summary and the breakage alarm. A key is written and read through this module only, so a
+typo is an ``AttributeError``, not a count that silently reads as 0. Nothing here imports Scrapy.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+PREFIX = "newsclean/"
+
+# Articles stored, by what storing them did.
+STORED = "newsclean/stored"
+NEW = "newsclean/new"
+UPDATED = "newsclean/updated"
+UNCHANGED = "newsclean/unchanged"
+WORDS = "newsclean/words"  # words in the stored articles' texts, summed
+
+# Pages fetched, by kind.
+PAGES_ARTICLE = "newsclean/pages/article"
+PAGES_FEED = "newsclean/pages/feed"
+PAGES_SITEMAP = "newsclean/pages/sitemap"
+PAGES_LISTING = "newsclean/pages/listing"
+PAGES_NOT_MODIFIED = "newsclean/pages/not_modified"
+
+# Links found in feeds, sitemaps and listings, and what became of them.
+LINKS_ARTICLE = "newsclean/links/article"
+LINKS_NOT_ARTICLE = "newsclean/links/not_article"
+LINKS_ALREADY_STORED = "newsclean/links/already_stored"
+LINKS_CHANGED = "newsclean/links/changed"
+LINKS_DUPLICATE = "newsclean/links/duplicate"
+
+# Extraction: a site's body rule matched nothing and the generic path gave the text.
+RULES_BODY_MISSED = "newsclean/rules/body_missed"
+
+# Families keyed by a reason: items dropped by a pipeline, pages that held no article, failed requests.
+DROPPED = "newsclean/dropped/"
+SKIPPED = "newsclean/skipped/"
+ERRORS = "newsclean/errors/"
+
+
+def dropped(reason: str) -> str:
+    """``newsclean/dropped/<reason>``: an item a pipeline dropped (``too_short``, ``duplicate_url``)."""
+    return DROPPED + reason
+
+
+def skipped(reason: str) -> str:
+    """``newsclean/skipped/<reason>``: a page fetched that held no article; ``reason`` is shortened."""
+    return SKIPPED + reason_key(reason)
+
+
+def error(kind: str) -> str:
+    """``newsclean/errors/<kind>``: a request that failed (``http_404``, ``TimeoutError``, ``worker_crash``)."""
+    return ERRORS + kind
+
+
+def reason_key(reason: str) -> str:
+    """A short key for a reason: ``no article text found`` -> ``no_article_text_found``."""
+    return re.sub(r"[^a-z0-9]+", "_", re.split(r"[:(]", reason)[0].lower()).strip("_")
+
+
+def under(values: dict[str, Any], prefix: str) -> dict[str, int]:
+    """The counts of one family (``DROPPED``, ``SKIPPED``, ``ERRORS``), keyed by reason."""
+    return {k.removeprefix(prefix): v for k, v in values.items() if k.startswith(prefix)}
+
+
+def run_values(values: dict[str, Any], reason: str) -> dict[str, Any]:
+    """The ``runs`` columns of a crawl, from its stats."""
+    skipped_pages = under(values, SKIPPED)  # pages fetched that held no article
+    drops = {**skipped_pages, **under(values, DROPPED)}
+    articles = values.get(PAGES_ARTICLE, 0)
+    stored = values.get(STORED, 0)
+    return {
+        "pages_fetched": values.get("downloader/response_count", 0),
+        "new": values.get(NEW, 0),
+        "updated": values.get(UPDATED, 0),
+        "skipped": values.get(LINKS_ALREADY_STORED, 0),
+        "dropped": drops,
+        "errors": under(values, ERRORS),
+        "article_pages": articles + sum(skipped_pages.values()),
+        "articles": articles,
+        "links": values.get(LINKS_ARTICLE, 0),
+        "not_modified": values.get(PAGES_NOT_MODIFIED, 0),
+        "avg_words": round(values.get(WORDS, 0) / stored, 1) if stored else 0.0,
+        "finish_reason": reason,
+    }
