@@ -77,7 +77,7 @@ def backfill_child(warc: str, db: str, workers: int, out: str) -> None:
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
-    from newsclean.warcspider import WarcSpider
+    from newsclean.crawl.warc import WarcSpider
 
     settings = get_project_settings()
     settings.update({"NEWSCLEAN_DB": db, "NEWSCLEAN_WORKERS": workers, "LOG_LEVEL": "ERROR"}, priority="cmdline")
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=1, help="backfills, each between two plain loops")
     ap.add_argument("--keep", type=Path, help="write the WARC and page files here and keep them")
     args = ap.parse_args(argv)
-    from newsclean.workers import default_workers
+    from newsclean.config import default_workers
 
     workers = default_workers() if args.workers is None else args.workers
     pages = load_pages(args.data_dir)

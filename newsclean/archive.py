@@ -50,6 +50,8 @@ _BROKEN = (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error)
 # in a request's meta where the archiving middleware leaves it for the spider.
 RAW_PAGE_ATTR = "_newsclean_raw_page"
 META_RAW_PAGE = "newsclean_raw_page"
+# The key in a request's meta of the WARC record a backfill replays.
+META_WARC_RECORD = "newsclean_warc_record"
 
 
 class ArchiveError(Exception):

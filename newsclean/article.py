@@ -61,6 +61,11 @@ class Article:
     content_hash: str = _f("SHA-256 (hex) of `text`: equal texts, equal hashes.", "")
     rules: str = _f("Provenance: name of the site rules applied (`generic` when none matched).", "")
     method: str = _f("Provenance: the extraction path that produced `text` (`trafilatura`, ...).", "")
+    extractor_version: str = _f(
+        "Provenance: the newsclean that extracted this row: its version and a digest of its extraction code "
+        "and site rules (`0.1.0+cdfac9562b9f`).",
+        "",
+    )
 
     def finish(self) -> Article:
         """Derive `word_count` and `content_hash` from `text`."""

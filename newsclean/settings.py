@@ -11,7 +11,7 @@ from pathlib import Path
 BOT_NAME = "newsclean"
 # The site spiders, made from the declarations in spiders/ (newsclean/crawl/sites.py), the generic
 # spiders, and any spider class a user adds to spiders/.
-SPIDER_MODULES = ["newsclean.crawl.sites", "newsclean.crawl.generic", "spiders"]
+SPIDER_MODULES = ["newsclean.crawl.sites", "newsclean.crawl.generic", "newsclean.crawl.warc", "spiders"]
 NEWSPIDER_MODULE = "spiders"
 # `scrapy genspider -t newssite NAME DOMAIN` finds the site template here (templates/spiders/).
 TEMPLATES_DIR = str(Path(__file__).resolve().parent / "templates")
@@ -48,5 +48,9 @@ ITEM_PIPELINES = {
 # Scheduled runs: only new or changed articles are fetched, feeds and sitemaps with conditional
 # requests, one run at a time per spider and store, a record of each run.
 SPIDER_MIDDLEWARES = {"newsclean.crawl.middlewares.IncrementalMiddleware": 900}
-DOWNLOADER_MIDDLEWARES = {"newsclean.crawl.middlewares.ConditionalRequestsMiddleware": 580}
+DOWNLOADER_MIDDLEWARES = {
+    "newsclean.crawl.middlewares.ConditionalRequestsMiddleware": 580,
+    # With NEWSCLEAN_ARCHIVE: above decompression (590) and redirects (600), so each response is kept as it came.
+    "newsclean.crawl.archive.ArchiveMiddleware": 880,
+}
 EXTENSIONS = {"newsclean.crawl.extensions.RunLock": 0, "newsclean.crawl.extensions.RunRecorder": 500}

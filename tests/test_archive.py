@@ -43,6 +43,7 @@ def _write_pages(folder: Path, count: int, max_size: int = 1 << 30) -> tuple[Arc
     return writer, pages
 
 
+@pytest.mark.crawl  # warcio's command line / a loopback server
 def test_written_files_pass_warcio_check_and_index_finds_every_response(tmp_path: Path) -> None:
     _, pages = _write_pages(tmp_path, 5)
     files = sorted(tmp_path.glob("*.warc.gz"))
@@ -67,6 +68,7 @@ def test_every_record_is_its_own_gzip_member(tmp_path: Path) -> None:
         assert b"\r\nWARC-Type: response\r\n" in record
 
 
+@pytest.mark.crawl  # warcio's command line / a loopback server
 def test_files_rotate_at_the_size_limit(tmp_path: Path) -> None:
     _, pages = _write_pages(tmp_path, 12, max_size=2000)
     files = sorted(tmp_path.glob("*.warc.gz"))
@@ -80,6 +82,7 @@ def test_files_rotate_at_the_size_limit(tmp_path: Path) -> None:
         assert record.body.startswith(f"<html><body><p>Page {n}.</p>".encode())
 
 
+@pytest.mark.crawl  # warcio's command line / a loopback server
 def test_read_page_by_offset_and_over_http_range(tmp_path: Path) -> None:
     _, pages = _write_pages(tmp_path, 4)
     local = read_page(pages[2])

@@ -17,6 +17,7 @@ PACKAGE = ROOT / "newsclean"
 LAYERS: list[tuple[str, ...]] = [
     # the core's data: no newsclean import above this line, no Scrapy
     (
+        "newsclean.archive",
         "newsclean.article",
         "newsclean.config",
         "newsclean.dates",
@@ -25,6 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
         "newsclean.sites",
         "newsclean.stats",
         "newsclean.urls",
+        "newsclean.version",
     ),
     ("newsclean.registry",),  # the sites declared in spiders/
     ("newsclean.extraction",),
@@ -34,6 +36,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("newsclean.commands",),
 ]
 CORE = [
+    "newsclean.archive",
+    "newsclean.version",
     "newsclean.article",
     "newsclean.config",
     "newsclean.dates",
@@ -47,6 +51,7 @@ CORE = [
     "newsclean.fixtures",
     "newsclean.store",
     "newsclean.store.health",
+    "newsclean.store.rawpages",
     "newsclean.crawl.pool",
     "newsclean.crawl.worker",
     "newsclean.cli",

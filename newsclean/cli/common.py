@@ -88,5 +88,3 @@ def check_http_url(url: str) -> str:
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
         raise UsageError(f"not an http(s) URL: {url!r}")
     return url
-
-

@@ -177,8 +177,6 @@ def cmd_fixture_mark_empty(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-
-
 def add_commands(commands: Any) -> None:
     """Add ``fixture save|rerun|mark-empty`` to the ``newsclean`` command's subparsers."""
     p = commands.add_parser("fixture", help="save a page as a fixture, or re-extract the saved fixtures")
@@ -207,4 +205,3 @@ def add_commands(commands: Any) -> None:
     s = actions.add_parser("mark-empty", help='add an "empty" list to article fixtures that have none')
     s.add_argument("--root", default=str(DEFAULT_ROOT), help="fixtures folder")
     s.set_defaults(run=cmd_fixture_mark_empty)
-

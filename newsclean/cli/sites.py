@@ -148,8 +148,6 @@ def cmd_try(args: argparse.Namespace, out: TextIO) -> int:
     return 0 if result.article is not None else 1
 
 
-
-
 def add_commands(commands: Any) -> None:
     """Add ``new-site`` and ``try`` to the ``newsclean`` command's subparsers."""
     project = str(project_root())

@@ -16,6 +16,7 @@ from newsclean.cli.common import UsageError, scrapy_settings
 from newsclean.fixtures import DEFAULT_ROOT
 
 DEMO_DB = "data/demo.sqlite"
+DEMO_ARCHIVE = "data/demo-archive"
 STORE_DB = config.DB.default
 
 
@@ -34,6 +35,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
             {
                 config.MIRROR.name: mirror,
                 config.DB.name: str(db),
+                config.ARCHIVE.name: str(args.archive),
                 "AUTOTHROTTLE_ENABLED": False,
                 "DOWNLOAD_DELAY": 0,
                 "LOG_LEVEL": "INFO" if args.verbose else "WARNING",
@@ -48,6 +50,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
             process.crawl(crawlers[name])
         process.start()
     out.write(summary(db, {name: c.stats.get_stats() for name, c in crawlers.items() if c.stats}))
+    out.write(f"every response kept as WARC in {Path(args.archive).resolve()} (`newsclean reextract --db {db}`)\n")
     return 1 if process.bootstrap_failed else 0
 
 
@@ -127,6 +130,9 @@ def cmd_check_sites(args: argparse.Namespace, out: TextIO) -> int:
 def add_commands(commands: Any) -> None:
     p = commands.add_parser("demo", help="crawl the shipped fixtures offline with the real spiders")
     p.add_argument("--db", default=DEMO_DB, help=f"SQLite file to store into (default {DEMO_DB})")
+    p.add_argument(
+        "--archive", default=DEMO_ARCHIVE, help=f"folder for the WARC files of every response (default {DEMO_ARCHIVE})"
+    )
     p.add_argument("--fixtures", default=str(DEFAULT_ROOT), help="folder of fixtures to serve")
     p.add_argument("-v", "--verbose", action="store_true", help="Scrapy's INFO log on stderr")
     p.set_defaults(run=cmd_demo)

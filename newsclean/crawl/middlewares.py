@@ -19,6 +19,8 @@ from newsclean.dates import parse_time
 from newsclean.urls import canonicalize, seen_key
 
 logger = logging.getLogger(__name__)
+
+
 def store_path(crawler: Crawler) -> Path | None:
     """The store's path, or None when SQLite storage is off (then nothing is incremental)."""
     if not config.SQLITE_ENABLED.get(crawler.settings):

@@ -14,6 +14,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
 from newsclean import config, stats, store
+from newsclean.archive import raw_page_of
 from newsclean.urls import seen_key
 
 logger = logging.getLogger(__name__)
@@ -128,7 +129,8 @@ class SQLitePipeline(_Pipeline):
         assert self.conn is not None
         assert self.crawler.stats is not None
         adapter = ItemAdapter(item)
-        outcome = store.save_article(self.conn, adapter)  # asdict() would check every value for nested items
+        # The adapter, not asdict(), which would check every value for nested items.
+        outcome = store.save_article(self.conn, adapter, raw_page_of(item))
         self.crawler.stats.inc_value(stats.STORED)
         self.crawler.stats.inc_value({"new": stats.NEW, "updated": stats.UPDATED}.get(outcome, stats.UNCHANGED))
         self.crawler.stats.inc_value(stats.WORDS, adapter.get("word_count") or 0)

@@ -14,8 +14,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from newsclean.archive import RawPage
 from newsclean.article import Article
 from newsclean.dates import now_iso, parse_time
+from newsclean.store import rawpages
 
 ARTICLE_COLUMNS = [f.name for f in fields(Article)]
 _SQL_TYPES = {"int": "INTEGER", "float": "REAL"}
@@ -63,9 +65,15 @@ def connect(path: str | Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=NORMAL")
     with conn:
         conn.execute(articles_table_sql())
+        have = {row[1] for row in conn.execute("PRAGMA table_info(articles)")}
+        for f in fields(Article):  # a store made before a field was added gets its column
+            if f.name not in have:
+                kind = _SQL_TYPES.get(str(f.type), "TEXT")
+                default = "''" if kind == "TEXT" else "0"
+                conn.execute(f"ALTER TABLE articles ADD COLUMN {f.name} {kind} NOT NULL DEFAULT {default}")
         conn.execute("CREATE INDEX IF NOT EXISTS articles_site ON articles (site)")
         conn.execute("CREATE INDEX IF NOT EXISTS articles_url ON articles (url)")
-        for statement in SCHEMA:
+        for statement in (*SCHEMA, *rawpages.SCHEMA):
             conn.execute(statement)
     return conn
 
@@ -86,10 +94,11 @@ _UPSERT = (
 )
 
 
-def save_article(conn: sqlite3.Connection, article: Mapping[str, Any]) -> str:
+def save_article(conn: sqlite3.Connection, article: Mapping[str, Any], raw_page: RawPage | None = None) -> str:
     """Insert or update an article's row: ``"new"``, ``"updated"`` (text changed) or ``"unchanged"``.
 
-    When the text changed, the previous one is kept in ``revisions``, in the same transaction.
+    When the text changed, the previous one is kept in ``revisions``, in the same transaction;
+    ``raw_page``, where the page's WARC record is, goes to ``raw_pages`` in it too.
     """
     row = to_row(article)
     with conn:
@@ -111,6 +120,8 @@ def save_article(conn: sqlite3.Connection, article: Mapping[str, Any]) -> str:
                 ),
             )
         conn.execute(_UPSERT, row)
+        if raw_page is not None:
+            rawpages.save_raw_page(conn, row["canonical_url"], raw_page)
     if old is None:
         return "new"
     return "updated" if old["content_hash"] != row["content_hash"] else "unchanged"

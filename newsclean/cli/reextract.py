@@ -1,4 +1,4 @@
-"""Re-extraction: today's extraction over the archived raw pages of stored articles, no fetching.
+"""``newsclean reextract``: today's extraction over the archived raw pages of stored articles, no fetching.
 
 For every stored article whose raw page is known (``raw_pages``: a WARC record written by a crawl
 with ``NEWSCLEAN_ARCHIVE`` on, or the record a backfill read), the page is read back from its WARC
@@ -23,11 +23,13 @@ from typing import Any
 
 from w3lib.encoding import http_content_type_encoding
 
-from newsclean import rawpages, store
+from newsclean import config, store
 from newsclean.archive import ArchiveError, read_page
 from newsclean.article import Article
+from newsclean.cli.common import UsageError
 from newsclean.dates import now_iso
 from newsclean.extraction.result import Extraction
+from newsclean.store import rawpages
 from newsclean.version import extractor_version
 
 logger = logging.getLogger(__name__)
@@ -114,15 +116,12 @@ async def reextract(
     since: str | None = None,
     window: int = 16,
     progress_every: float = 30.0,
-    rules_for: Callable[[str], Any] | None = None,
 ) -> Summary:
     """Re-extract the stored articles of ``site`` fetched since ``since`` from their raw pages.
 
     ``extract`` is the pool's (or an inline) ``async extract``; ``window`` pages are read ahead and in
     extraction at once.
     """
-    if rules_for is None:
-        from newsclean.registry import rules_for_url as rules_for
     rawpages.ensure_tables(conn)
     todo = list(rawpages.archived(conn, site, since))
     summary = Summary()
@@ -140,7 +139,7 @@ async def reextract(
         url = record.url or item.url
         charset = http_content_type_encoding(record.content_type)
         try:
-            return item, await extract(record.body, url, rules_for(url), encoding=charset)
+            return item, await extract(record.body, url, None, encoding=charset)  # the rules of the URL's site
         except Exception as exc:  # a worker crash or timeout costs this page alone
             return item, getattr(exc, "kind", type(exc).__name__)
 
@@ -194,9 +193,10 @@ def run(
     progress_every: float = 30.0,
 ) -> Summary:
     """Re-extract with a pool of ``workers`` processes (the number of cores; 0: in this process)."""
-    from newsclean.workers import ExtractionPool, Extractor, default_workers
+    from newsclean.crawl.extractor import Extractor
+    from newsclean.crawl.pool import ExtractionPool
 
-    size = default_workers() if workers is None else workers
+    size = config.WORKERS.default if workers is None else workers
     pool = ExtractionPool(size) if size > 0 else None
     extractor = Extractor(pool)
     conn = store.connect(db)
@@ -222,14 +222,12 @@ def parse_since(value: str | None) -> str | None:
 __all__: Sequence[str] = ("Summary", "reextract", "run")
 
 
-def add_command(commands: Any) -> None:
+def add_commands(commands: Any) -> None:
     """``newsclean reextract [--db STORE] [--site S] [--since DATE] [--workers N]``."""
-    from newsclean import settings as defaults
-
     p = commands.add_parser(
         "reextract", help="extract stored articles again from their archived raw pages; update what changed"
     )
-    p.add_argument("--db", default=defaults.NEWSCLEAN_DB, help=f"the SQLite store (default {defaults.NEWSCLEAN_DB})")
+    p.add_argument("--db", default=config.DB.default, help=f"the SQLite store (default {config.DB.default})")
     p.add_argument("--site", help="only this site's articles")
     p.add_argument("--since", help="only articles fetched on or after this date (ISO 8601)")
     p.add_argument("--workers", type=int, help="extraction worker processes (default: the number of cores; 0: inline)")
@@ -241,8 +239,6 @@ def cmd_reextract(args: Any, out: Any) -> int:
     from pathlib import Path
 
     if not Path(args.db).is_file():
-        from newsclean.cli import UsageError
-
         raise UsageError(f"no store at {args.db} (give the crawl's NEWSCLEAN_DB with --db)")
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s: %(message)s")

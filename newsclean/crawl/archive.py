@@ -21,7 +21,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
-from newsclean.archive import DEFAULT_MAX_SIZE, META_RAW_PAGE, ArchiveWriter
+from newsclean import config, stats
+from newsclean.archive import META_RAW_PAGE, META_WARC_RECORD, ArchiveWriter
 from newsclean.version import extractor_version
 
 logger = logging.getLogger(__name__)
@@ -40,12 +41,12 @@ class ArchiveMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        folder = crawler.settings.get("NEWSCLEAN_ARCHIVE", "")
+        folder = config.ARCHIVE.get(crawler.settings)
         if not folder:
             raise NotConfigured("NEWSCLEAN_ARCHIVE is not set")
         writer = ArchiveWriter(
             folder,
-            max_size=crawler.settings.getint("NEWSCLEAN_ARCHIVE_MAX_SIZE", DEFAULT_MAX_SIZE),
+            max_size=config.ARCHIVE_MAX_SIZE.get(crawler.settings),
             software=f"newsclean/{extractor_version()} (Scrapy)",
         )
         middleware = cls(crawler, writer)
@@ -54,7 +55,7 @@ class ArchiveMiddleware:
         return middleware
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if request.meta.get("newsclean_warc_record") is not None:  # a backfilled page: it is in its WARC
+        if request.meta.get(META_WARC_RECORD) is not None:  # a backfilled page: it is in its WARC
             return response
         try:
             reason = HTTPStatus(response.status).phrase
@@ -72,8 +73,8 @@ class ArchiveMiddleware:
         )
         request.meta[META_RAW_PAGE] = page
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("newsclean/archive/records")
-        self.crawler.stats.inc_value("newsclean/archive/bytes", len(response.body))
+        self.crawler.stats.inc_value(stats.ARCHIVE_RECORDS)
+        self.crawler.stats.inc_value(stats.ARCHIVE_BYTES, len(response.body))
         return response
 
     def close(self) -> None:

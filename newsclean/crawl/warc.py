@@ -30,7 +30,6 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from typing import Any, ClassVar, Self
-from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -41,8 +40,9 @@ from scrapy.responsetypes import responsetypes
 from twisted.internet import task
 from twisted.python.failure import Failure
 
-from newsclean import rawpages
+from newsclean import config, stats
 from newsclean.archive import (
+    META_WARC_RECORD,
     ArchiveError,
     RawPage,
     Record,
@@ -52,13 +52,14 @@ from newsclean.archive import (
     set_raw_page,
     source_size,
 )
-from newsclean.spider import NewsSpider
+from newsclean.crawl.spider import NewsSpider
+from newsclean.sites import Site, host_in
+from newsclean.store import rawpages
 
 logger = logging.getLogger(__name__)
 
-META_RECORD = "newsclean_warc_record"
 # Records yielded and not yet handled, at most: bounds the bodies held in memory.
-DEFAULT_WINDOW = 64
+DEFAULT_WINDOW = config.WARC_WINDOW.default
 # How often the backfill's progress is written to the store (seconds); a killed backfill redoes at
 # most this much, and skips what it had stored meanwhile.
 SAVE_EVERY = 2.0
@@ -111,15 +112,15 @@ class WarcSpider(NewsSpider):
         "ROBOTSTXT_OBEY": False,  # nothing is fetched
         "AUTOTHROTTLE_ENABLED": False,
         "DOWNLOAD_DELAY": 0,
-        "NEWSCLEAN_CONDITIONAL_ENABLED": False,
-        "NEWSCLEAN_ARCHIVE": "",  # the input is the archive
+        config.CONDITIONAL_ENABLED.name: False,
+        config.ARCHIVE.name: "",  # the input is the archive
     }
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
         super().update_settings(settings)
         # The replay answers before robots.txt (100) and every other downloader middleware.
-        middlewares = {**settings.getdict("DOWNLOADER_MIDDLEWARES"), "newsclean.warcspider.WarcReplayMiddleware": 50}
+        middlewares = {**settings.getdict("DOWNLOADER_MIDDLEWARES"), "newsclean.crawl.warc.WarcReplayMiddleware": 50}
         settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
 
     def __init__(self, path: str = "", sites: str = "", domains: str = "", **kwargs: Any) -> None:
@@ -128,16 +129,15 @@ class WarcSpider(NewsSpider):
             raise ValueError("warc spider: give the WARC files with -a path=FILE_OR_GLOB_OR_URL")
         self.path = path
         self.sources = expand_sources(path)
-        self.site_filters: list[tuple[tuple[str, ...], re.Pattern[str]]] = []
+        self.site_filters: list[Site] = []
         if sites:
-            from newsclean.registry import site_spiders
+            from newsclean.registry import known_sites
 
-            known = site_spiders()
+            known = known_sites()
             for name in _split(sites):
                 if name not in known:
                     raise ValueError(f"warc spider: no site named {name!r} (known: {', '.join(sorted(known))})")
-                cls = known[name]
-                self.site_filters.append((tuple(cls.rules.domains), re.compile(cls.article_url)))
+                self.site_filters.append(known[name])
         self.domains = tuple(d.lower().lstrip(".") for d in _split(domains))
         self.trackers: dict[str, _Tracker] = {}
         self.window = DEFAULT_WINDOW
@@ -153,7 +153,7 @@ class WarcSpider(NewsSpider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.window = crawler.settings.getint("NEWSCLEAN_WARC_WINDOW", DEFAULT_WINDOW)
+        spider.window = config.WARC_WINDOW.get(crawler.settings)
         crawler.signals.connect(spider._item_done, signal=signals.item_scraped)
         crawler.signals.connect(spider._item_done, signal=signals.item_dropped)
         crawler.signals.connect(spider._item_done, signal=signals.item_error)
@@ -162,17 +162,13 @@ class WarcSpider(NewsSpider):
 
     # Which records --------------------------------------------------------------------------------
 
-    def _host_in(self, host: str, domains: tuple[str, ...]) -> bool:
-        return any(host == d or host.endswith("." + d) for d in domains)
-
     def selected(self, url: str) -> bool:
         """True when the ``sites`` / ``domains`` filters let ``url`` through (no filter: every URL)."""
         if not self.site_filters and not self.domains:
             return True
-        host = (urlsplit(url).hostname or "").lower()
-        if self.domains and self._host_in(host, self.domains):
+        if self.domains and host_in(url, self.domains):
             return True
-        return any(self._host_in(host, d) and pattern.search(url) for d, pattern in self.site_filters)
+        return any(site.matches(url) and site.is_article(url) for site in self.site_filters)
 
     def verdict(self, record: Record, stored: set[int]) -> str:
         """Why ``record`` is skipped, or empty when it goes to extraction."""
@@ -195,13 +191,9 @@ class WarcSpider(NewsSpider):
 
     # Reading ----------------------------------------------------------------------------------------
 
-    def _stat(self, key: str, count: int = 1) -> None:
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(f"newsclean/warc/{key}", count)
-
     def _store(self) -> Any:
         from newsclean import store
-        from newsclean.middlewares import store_path
+        from newsclean.crawl.middlewares import store_path
 
         path = store_path(self.crawler)
         if path is None:
@@ -216,7 +208,7 @@ class WarcSpider(NewsSpider):
         sizes = [source_size(s) for s in self.sources]
         self.total_bytes = sum(s for s in sizes if s) if all(sizes) else None
         self._progress = task.LoopingCall(self.log_progress)
-        every = self.crawler.settings.getfloat("NEWSCLEAN_PROGRESS_INTERVAL", 60.0)
+        every = config.PROGRESS_INTERVAL.get(self.crawler.settings)
         self._progress.start(every, now=False)
         try:
             for source, size in zip(self.sources, sizes, strict=True):
@@ -229,7 +221,7 @@ class WarcSpider(NewsSpider):
                             stored = rawpages.stored_offsets(conn, source, start)
                 if finished:
                     logger.info("%s: read to its end by an earlier run; skipped", source)
-                    self._stat("files/already_done")
+                    self._count(stats.WARC_FILES_ALREADY_DONE)
                     self.bytes_done += size or 0
                     continue
                 if start:
@@ -243,15 +235,15 @@ class WarcSpider(NewsSpider):
                         record = await loop.run_in_executor(reader, next, records, None)
                     except ArchiveError as exc:
                         logger.warning("%s", exc)
-                        self._stat("errors/unreadable")
+                        self._count(stats.error("warc_unreadable"))
                         break
                     if record is None:
                         break
                     self.records_read += 1
-                    self._stat("records")
+                    self._count(stats.WARC_RECORDS)
                     reason = self.verdict(record, stored)
                     if reason:
-                        self._stat(f"skipped/{reason}")
+                        self._count(stats.warc_skipped(reason))
                         tracker.skip(record.page)
                         self._maybe_save()
                         continue
@@ -262,13 +254,13 @@ class WarcSpider(NewsSpider):
                     tracker.add(record.page.offset)
                     tracker.skip(record.page)
                     self._in_flight += 1
-                    self._stat("responses")
-                    self._count("links/article")  # an article candidate, as a feed's link is
+                    self._count(stats.WARC_RESPONSES)
+                    self._count(stats.LINKS_ARTICLE)  # an article candidate, as a feed's link is
                     yield scrapy.Request(
                         record.url,
                         self.parse_record,
                         errback=self.on_record_error,
-                        meta={META_RECORD: record, "dont_redirect": True, "dont_retry": True},
+                        meta={META_WARC_RECORD: record, "dont_redirect": True, "dont_retry": True},
                         dont_filter=True,
                     )
                 tracker.read_all = True
@@ -313,9 +305,9 @@ class WarcSpider(NewsSpider):
 
     def log_progress(self, final: bool = False) -> None:
         assert self.crawler.stats is not None
-        stats = self.crawler.stats
+        values = self.crawler.stats
         elapsed = time.monotonic() - self._started
-        pages = stats.get_value("newsclean/warc/responses", 0)
+        pages = values.get_value(stats.WARC_RESPONSES, 0)
         read = self.bytes_done + sum(t.end for t in self.trackers.values())
         rate = pages / elapsed if elapsed else 0.0
         where = f"{read / 1e6:.1f} MB"
@@ -331,7 +323,7 @@ class WarcSpider(NewsSpider):
             self.records_read,
             where,
             pages,
-            stats.get_value("newsclean/stored", 0),
+            values.get_value(stats.STORED, 0),
             rate,
             left,
         )
@@ -339,7 +331,7 @@ class WarcSpider(NewsSpider):
     # Pages -----------------------------------------------------------------------------------------
 
     async def parse_record(self, response: Response) -> AsyncIterator[Any]:
-        record: Record = response.meta[META_RECORD]
+        record: Record = response.meta[META_WARC_RECORD]
         produced = False
         try:
             async for item in self.parse_article(response):
@@ -356,7 +348,7 @@ class WarcSpider(NewsSpider):
         self.on_error(failure)
         request = getattr(failure, "request", None)
         if request is not None:
-            self._record_done(request.meta[META_RECORD].page)
+            self._record_done(request.meta[META_WARC_RECORD].page)
 
 
 class WarcReplayMiddleware:
@@ -368,7 +360,7 @@ class WarcReplayMiddleware:
         return cls()
 
     def process_request(self, request: scrapy.Request) -> Response | None:
-        record: Record | None = request.meta.get(META_RECORD)
+        record: Record | None = request.meta.get(META_WARC_RECORD)
         if record is None:
             return None
         if record.page is None:
