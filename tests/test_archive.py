@@ -133,3 +133,49 @@ def test_expand_sources(tmp_path: Path) -> None:
     assert found == [str(tmp_path / "a.warc.gz"), str(tmp_path / "b.warc.gz"), "https://data.example/x.warc.gz"]
     with pytest.raises(ArchiveError):
         expand_sources(str(tmp_path / "missing.warc.gz"))
+
+
+def test_store_keeps_the_raw_page_with_the_row_and_adds_new_columns_to_an_old_store(tmp_path: Path) -> None:
+    import sqlite3
+
+    from newsclean import store
+    from newsclean.article import Article
+    from newsclean.store import rawpages
+
+    db = tmp_path / "old.sqlite"
+    with sqlite3.connect(db) as conn:  # a store from before extractor_version
+        conn.execute("CREATE TABLE articles (canonical_url TEXT PRIMARY KEY, url TEXT NOT NULL)")
+        conn.execute("INSERT INTO articles VALUES ('https://a.example/1', 'https://a.example/1')")
+    conn = store.connect(db)
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(articles)")]
+    assert "extractor_version" in columns
+    assert conn.execute("SELECT extractor_version FROM articles").fetchone()[0] == ""
+    conn.close()
+    conn = store.connect(tmp_path / "new.sqlite")
+    article = Article(url="https://a.example/2", canonical_url="https://a.example/2", title="T", text="x y").finish()
+    page = RawPage("/archive/f.warc.gz", 1234, 567)
+    assert store.save_article(conn, vars(article), page) == "new"
+    assert rawpages.raw_page(conn, "https://a.example/2") == page
+    assert [a.canonical_url for a in rawpages.archived(conn)] == ["https://a.example/2"]
+    assert list(rawpages.archived(conn, site="other")) == []
+    assert rawpages.stored_offsets(conn, "/archive/f.warc.gz", 1000) == {1234}
+    rawpages.save_progress(conn, "/archive/f.warc.gz", 2000)
+    assert rawpages.progress(conn, "/archive/f.warc.gz") == (2000, False)
+
+
+def test_backfill_progress_moves_past_a_record_only_when_all_before_it_are_done() -> None:
+    from newsclean.crawl.warc import _Tracker
+
+    tracker = _Tracker("f", 100)
+    for offset, length in ((100, 50), (150, 50), (200, 50)):
+        tracker.add(offset)
+        tracker.skip(RawPage("f", offset, length))
+    tracker.skip(RawPage("f", 250, 10))  # a record skipped without extraction
+    assert tracker.watermark == 100
+    tracker.done(150)  # out of order: the first is still in flight
+    assert tracker.watermark == 100
+    tracker.done(100)
+    assert tracker.watermark == 200
+    tracker.done(200)
+    tracker.read_all = True
+    assert (tracker.watermark, tracker.finished) == (260, True)
