@@ -33,8 +33,8 @@ def test_scrapy_crawl_stores_every_article_fixture(
         row = stored[url]
         assert list(row) == list(ARTICLE_FIELDS)
         for name, value in want.items():
-            stored = json.loads(row[name]) if isinstance(value, list) else row[name]
-            assert stored == value, f"{url}: column {name}"
+            column = json.loads(row[name]) if isinstance(value, list) else row[name]
+            assert column == value, f"{url}: column {name}"
         assert row["fetched_at"]
         assert row["word_count"] == len(want["text"].split())
     exported = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]

@@ -201,7 +201,8 @@ def test_broken_site_raises_the_alarm(fixtures_copy: Path, tmp_path: Path, run_e
         page.write_text(html.replace("article__intro", "story-lead"), encoding="utf-8")
     with serve(fixtures_copy) as mirror:
         proc = _crawl("themoscowtimes", mirror, db, run_env)
-    assert "themoscowtimes looks broken: no article found in 4 article pages fetched" in proc.stderr
+    assert latest_run(db)["alarm"] == "no article found in 4 article pages fetched"
+    assert "themoscowtimes looks broken: no article found in 4 article pages fetched" in proc.stderr  # and says so
     check = subprocess.run(["newsclean", "check-sites", "--db", str(db)], env=run_env, capture_output=True, text=True)
     assert check.returncode == 1
     assert "themoscowtimes: no article found in 4 article pages fetched" in check.stdout

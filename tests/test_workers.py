@@ -26,7 +26,7 @@ from newsclean.extraction import extract
 from newsclean.fixtures import load_fixtures
 
 from .conftest import ROOT
-from .helpers import crawl_cmd, rows, run
+from .helpers import crawl_cmd, latest_run, rows, run
 
 pytestmark = pytest.mark.crawl  # worker processes, and whole crawls
 
@@ -234,7 +234,7 @@ def test_crawl_counts_a_crashing_page_and_stores_the_rest(mirror: str, tmp_path:
     )
     assert inline.returncode == 0
     assert crashed.returncode == 0, crashed.stderr[-3000:]
-    assert "'newsclean/errors/worker_crash': 1" in crashed.stderr
+    assert json.loads(latest_run(tmp_path / "pool.sqlite")["errors"]) == {"http_404": 1, "worker_crash": 1}
     expected = _rows(tmp_path / "inline.sqlite")
     del expected[victim]
     assert _rows(tmp_path / "pool.sqlite") == expected
