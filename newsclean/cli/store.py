@@ -41,7 +41,10 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
                 "LOG_LEVEL": "INFO" if args.verbose else "WARNING",
             }
         )
-        out.write(f"serving {fixtures} at {mirror}; crawling {', '.join(SITE_SPIDERS)}\n")
+        out.write(
+            f"serving {fixtures} at {mirror}; crawling {', '.join(SITE_SPIDERS)}; every response kept as WARC "
+            f"in {Path(args.archive).resolve()}\n"
+        )
         out.flush()
         process = CrawlerProcess(settings)
         crawlers = {}
@@ -50,7 +53,6 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
             process.crawl(crawlers[name])
         process.start()
     out.write(summary(db, {name: c.stats.get_stats() for name, c in crawlers.items() if c.stats}))
-    out.write(f"every response kept as WARC in {Path(args.archive).resolve()} (`newsclean reextract --db {db}`)\n")
     return 1 if process.bootstrap_failed else 0
 
 
