@@ -53,7 +53,9 @@ def _stat(log: str, key: str) -> int:
 def test_backfill_stores_every_article_like_a_crawl_and_skips_the_rest(tmp_path: Path, run_env: dict[str, str]) -> None:
     warc, db = tmp_path / "fixtures.warc.gz", tmp_path / "store.sqlite"
     write_fixture_warc(warc)
-    proc = _backfill(str(warc), db, run_env)
+    started = time.monotonic()
+    proc = _backfill(str(warc), db, run_env, "-s", "NEWSCLEAN_PROGRESS_INTERVAL=0.5")
+    elapsed = time.monotonic() - started
     rows = _rows(db)
     assert set(rows) == set(ARTICLES)
     for url, fixture in ARTICLES.items():
@@ -73,7 +75,11 @@ def test_backfill_stores_every_article_like_a_crawl_and_skips_the_rest(tmp_path:
     assert _stat(log, "newsclean/warc/skipped/truncated") == 1
     assert _stat(log, "newsclean/warc/skipped/status_404") == 3
     assert _stat(log, "newsclean/warc/skipped/not_html") >= 1 + 8  # the JPEG, feeds, sitemaps, robots.txt
-    assert "warc (done):" in log  # the progress line
+    # Progress at a steady interval, never more often: records read, megabytes of the total, rate.
+    progress = [line for line in log.splitlines() if "records read (" in line]
+    assert 2 <= len(progress) <= elapsed / 0.5 + 2
+    assert "MB of 0.1 MB" in progress[0]
+    assert "warc (done): 66 records read" in progress[-1]
     # Recorded like any run; the same command again finds the file read to its end and stores nothing twice.
     again = _backfill(str(warc), db, run_env)
     assert "read to its end by an earlier run" in again.stderr
