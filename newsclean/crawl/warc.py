@@ -206,7 +206,8 @@ class WarcSpider(NewsSpider):
     async def start(self) -> AsyncIterator[Any]:
         loop = asyncio.get_running_loop()
         reader = ThreadPoolExecutor(1, thread_name_prefix="warc-reader")
-        sizes = [source_size(s) for s in self.sources]
+        # The sizes, for the time left: a URL's by a HEAD request, in the reader's thread.
+        sizes = await loop.run_in_executor(reader, lambda: [source_size(s) for s in self.sources])
         self.total_bytes = sum(s for s in sizes if s) if all(sizes) else None
         self._progress = task.LoopingCall(self.log_progress)
         every = config.PROGRESS_INTERVAL.get(self.crawler.settings)
