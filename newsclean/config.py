@@ -137,6 +137,13 @@ WORKER_FAULTS: Setting[dict[str, Any]] = _setting(
     'tests only: `{"crash": URL regex, "hang": URL regex, "slow": URL regex}` makes a worker crash, hang '
     "or take a second on those pages",
 )
+RETRY_AFTER_MAX = _setting(
+    "NEWSCLEAN_RETRY_AFTER_MAX",
+    120.0,
+    float,
+    "a site answering 429 or 503 with `Retry-After` gets no request for that long, at most this many "
+    "seconds (other sites go on)",
+)
 
 ARCHIVE = _setting(
     "NEWSCLEAN_ARCHIVE",

@@ -23,6 +23,15 @@ class Entry:
     updated: str = ""
 
 
+def _join(base_url: str, link: str) -> str:
+    """``link`` made absolute against ``base_url``; a malformed one (``http://[::1``) as it is (the
+    crawl refuses it), so that one bad link does not lose the whole feed."""
+    try:
+        return urljoin(base_url, link)
+    except ValueError:
+        return link
+
+
 def _local(tag: object) -> str:
     return lxml.etree.QName(tag).localname.lower() if isinstance(tag, str) else ""
 
@@ -98,7 +107,7 @@ def _feed_entries(root: lxml.etree._Element, base_url: str) -> list[Entry]:
         if link:
             entries.append(
                 Entry(
-                    url=urljoin(base_url, link.strip()),
+                    url=_join(base_url, link.strip()),
                     title=_child_text(node, "title"),
                     published=_child_text(node, "pubdate", "published", "date", "issued"),
                     updated=_child_text(node, "updated", "modified"),
@@ -119,7 +128,7 @@ def _sitemap_entries(root: lxml.etree._Element, base_url: str) -> tuple[list[Ent
             continue
         news = next((c for c in node if _local(c.tag) == "news"), None)
         entry = Entry(
-            url=urljoin(base_url, loc),
+            url=_join(base_url, loc),
             title=_child_text(news, "title") if news is not None else "",
             published=_child_text(news, "publication_date") if news is not None else "",
             updated=_child_text(node, "lastmod"),
@@ -134,5 +143,5 @@ def sitemaps_from_robots(text: str, base_url: str) -> list[str]:
     for line in text.splitlines():
         key, _, value = line.partition(":")
         if key.strip().lower() == "sitemap" and value.strip():
-            urls.append(urljoin(base_url, value.strip()))
+            urls.append(_join(base_url, value.strip()))
     return urls

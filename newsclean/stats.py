@@ -34,6 +34,9 @@ LINKS_ALREADY_STORED = "newsclean/links/already_stored"
 LINKS_CHANGED = "newsclean/links/changed"
 LINKS_DUPLICATE = "newsclean/links/duplicate"
 
+# Politeness: a site's slot paused for the Retry-After of a 429 or 503.
+RETRY_AFTER = "newsclean/politeness/retry_after"
+
 # Extraction: a site's body rule matched nothing and the generic path gave the text.
 RULES_BODY_MISSED = "newsclean/rules/body_missed"
 

@@ -188,7 +188,7 @@ def test_robots_txt_is_obeyed(mirror: str, tmp_path: Path, run_env: dict[str, st
     urls = "https://www.themoscowtimes.com/search/?q=kursk,https://www.themoscowtimes.com/news?utm_source=x"
     _crawl("article", mirror, db, run_env, "-a", f"urls={urls}")
     run = latest_run(db)
-    assert json.loads(run["errors"]) == {"ignored": 2}
+    assert json.loads(run["errors"]) == {"robots": 2}
     assert run["pages_fetched"] == 1  # robots.txt alone
 
 
@@ -240,3 +240,22 @@ def test_polite_defaults_and_contact_in_the_user_agent() -> None:
     own.set("USER_AGENT", "my-own-agent", priority="cmdline")
     TRTWorldSpider.update_settings(own)
     assert own["USER_AGENT"] == "my-own-agent"  # a User-Agent given by the user is left alone
+
+
+@pytest.mark.crawl
+def test_generic_feed_spider_run_again_downloads_no_article(
+    mirror: str, tmp_path: Path, run_env: dict[str, str]
+) -> None:
+    db = tmp_path / "store.sqlite"
+    feed = "https://www.trtworld.com/feed/rss.xml"
+    # Conditional requests off: the feed is read whole again, so every article link is looked up.
+    for _ in range(2):
+        _crawl("feed", mirror, db, run_env, "-s", "NEWSCLEAN_CONDITIONAL_ENABLED=0", "-a", f"feed={feed}")
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        first, second = (dict(r) for r in conn.execute("SELECT new, articles, skipped FROM runs ORDER BY id"))
+    stored = rows(db)
+    assert sorted(stored) == TRT_ARTICLES
+    assert {row["site"] for row in stored.values()} == {"trtworld"}  # stored under the site, found by the feed spider
+    assert first["new"] == len(TRT_ARTICLES)
+    assert second == {"new": 0, "articles": 0, "skipped": len(TRT_ARTICLES)}

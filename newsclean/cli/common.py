@@ -3,11 +3,11 @@ project's Scrapy settings."""
 
 from __future__ import annotations
 
-import gzip
 import os
 import sys
 import urllib.error
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,18 +20,44 @@ class UsageError(Exception):
     """Bad input from the user: printed as ``newsclean: <message>``, exit status 2."""
 
 
-def read_input(path: str) -> bytes:
-    """The bytes of a saved page: a file (``.gz`` decompressed), or ``-`` for standard input."""
+def max_page_bytes() -> int:
+    """The most a page may hold: the crawl's ``DOWNLOAD_MAXSIZE`` (10 MB), for saved pages too."""
+    from newsclean import settings
+
+    return int(settings.DOWNLOAD_MAXSIZE)
+
+
+def check_input(path: str) -> None:
+    """:class:`UsageError` unless ``path`` is ``-`` or a readable file of at most :func:`max_page_bytes`
+    (checked before anything is printed)."""
     if path == "-":
-        return sys.stdin.buffer.read()
-    if not Path(path).is_file():
+        return
+    file = Path(path)
+    if file.is_dir():
+        raise UsageError(f"{path} is a directory, not a saved page")
+    if not file.is_file():
         raise UsageError(f"no such file: {path}")
-    data = Path(path).read_bytes()
+    if not path.endswith(".gz") and file.stat().st_size > max_page_bytes():
+        raise UsageError(f"{path}: {file.stat().st_size} bytes, more than a page may hold ({max_page_bytes()})")
+
+
+def read_input(path: str) -> bytes:
+    """The bytes of a saved page: a file (``.gz`` decompressed), or ``-`` for standard input; at most
+    :func:`max_page_bytes` (:class:`UsageError` past that, as for a missing or unreadable file)."""
+    limit = max_page_bytes()
+    check_input(path)
+    try:
+        data = sys.stdin.buffer.read(limit + 1) if path == "-" else Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
     if path.endswith(".gz"):
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
         try:
-            return gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise UsageError(f"{path}: not a readable gzip file ({exc})") from exc
+            data = inflater.decompress(data, limit + 1)
+        except zlib.error as exc:
+            raise UsageError(f"{path}: not a readable gzip file ({exc})") from None
+    if len(data) > limit:
+        raise UsageError(f"{path}: more than a page may hold ({limit} bytes)")
     return data
 
 
@@ -85,6 +111,12 @@ def fetch(url: str, mirror: str = "", timeout: float = 30) -> Page:
 
 
 def check_http_url(url: str) -> str:
-    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+    """``url`` when it is an absolute http(s) URL with a host; :class:`UsageError` otherwise."""
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        ok = False
+    if not ok:
         raise UsageError(f"not an http(s) URL: {url!r}")
     return url

@@ -8,15 +8,20 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
-from newsclean.cli.common import UsageError, read_input
+from newsclean.cli.common import UsageError, check_http_url, check_input, read_input
 
 
 def cmd_extract(args: argparse.Namespace, out: TextIO) -> int:
     from newsclean.extraction import extract
 
-    missing = [p for p in args.paths if p != "-" and not Path(p).is_file()]
-    if missing:  # checked before any output, so a bad call prints nothing half-done
+    # Checked before any output, so a bad call prints nothing half-done.
+    missing = [p for p in args.paths if p != "-" and not Path(p).exists()]
+    if missing:
         raise UsageError(f"no such file: {', '.join(missing)}")
+    for path in args.paths:
+        check_input(path)
+    if args.url is not None:
+        check_http_url(args.url)
     for path in args.paths:
         result = extract(read_input(path), args.url)
         if result.article is None:

@@ -4,6 +4,7 @@ store says of past runs."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sqlite3
 import sys
@@ -30,6 +31,9 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     if not fixtures.is_dir():
         raise UsageError(f"no fixtures folder at {fixtures}")
     db = Path(args.db)
+    writable_store(db)
+    locks = [db.with_name(f"{db.name}.{name}.lock") for name in SITE_SPIDERS]
+    ours = [lock for lock in locks if not lock.exists()]  # the run locks this demo will leave behind
     with serve(fixtures) as mirror:
         settings = scrapy_settings(
             {
@@ -51,7 +55,11 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
         for name, spider in SITE_SPIDERS.items():
             crawlers[name] = process.create_crawler(spider)
             process.crawl(crawlers[name])
-        process.start()
+        try:
+            process.start()
+        finally:
+            for lock in ours:  # every crawl of the demo has ended: its run locks are free
+                lock.unlink(missing_ok=True)
     out.write(summary(db, {name: c.stats.get_stats() for name, c in crawlers.items() if c.stats}))
     return 1 if process.bootstrap_failed else 0
 
@@ -73,13 +81,37 @@ def summary(db: Path, values: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def open_store(path: str) -> sqlite3.Connection:
-    """The store at ``path``; :class:`UsageError` when there is none."""
+def writable_store(db: Path) -> None:
+    """:class:`UsageError` unless ``db`` is (or can be made) a newsclean store this process can write:
+    checked before a crawl, so that a wrong ``--db`` is one line, not a traceback after the crawl."""
     from newsclean import store
 
+    if db.is_dir():
+        raise UsageError(f"{db} is a directory, not a SQLite file")
+    existed = db.exists()
+    try:
+        store.connect(db).close()
+    except (sqlite3.Error, OSError) as exc:
+        if not existed:  # leave nothing behind
+            for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+                with contextlib.suppress(OSError):
+                    path.unlink(missing_ok=True)
+        what = "not a SQLite file" if "not a database" in str(exc) else str(exc)
+        raise UsageError(f"cannot store into {db}: {what}") from None
+
+
+def open_store(path: str) -> sqlite3.Connection:
+    """The store at ``path``, read only; :class:`UsageError` when there is none, or the file is not one."""
     if not Path(path).is_file():
         raise UsageError(f"no store at {path} (give the crawl's NEWSCLEAN_DB with --db)")
-    return store.connect(path)
+    try:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        conn.row_factory = sqlite3.Row
+        conn.execute("SELECT 1 FROM runs LIMIT 1").fetchall()
+    except sqlite3.Error as exc:
+        what = "not a SQLite file" if "not a database" in str(exc) else f"not a newsclean store ({exc})"
+        raise UsageError(f"{path}: {what}") from None
+    return conn
 
 
 def cmd_runs(args: argparse.Namespace, out: TextIO) -> int:

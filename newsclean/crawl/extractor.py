@@ -57,8 +57,14 @@ class Extractor:
         ``site`` (by default, of the site ``url`` belongs to); may raise
         :class:`~newsclean.crawl.pool.WorkerError`."""
         if self.pool is None:
-            from newsclean.extraction.core import extract  # inline: this process loads the extractors
+            # Inline: this process loads the extractors. As in a worker (worker.extract_page).
+            from newsclean.extraction.core import extract
+            from newsclean.extraction.html import decode
+            from newsclean.pagekind import page_kind
             from newsclean.registry import site_named
 
-            return extract(html, url, site_named(site) if site else None, encoding=encoding)
+            result = extract(html, url, site_named(site) if site else None, encoding=encoding)
+            if result.article is not None and (kind := page_kind(decode(html, encoding), result.article)):
+                return Extraction(None, kind)
+            return result
         return await self.pool.extract(html, url, site, encoding=encoding)

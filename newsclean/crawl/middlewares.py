@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import closing
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
@@ -44,7 +44,7 @@ class IncrementalMiddleware:
     def __init__(self, crawler: Crawler, path: Path) -> None:
         self.crawler = crawler
         self.path = path
-        self.fetched: dict[str, datetime] = {}
+        self.conn: sqlite3.Connection | None = None  # the store, read for each article link
         self.requested: set[bytes] = set()  # seen_key of each canonical URL requested in this run
         self.refresh = False
 
@@ -55,14 +55,22 @@ class IncrementalMiddleware:
             raise NotConfigured("SQLite storage is off")
         middleware = cls(crawler, path)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
     def spider_opened(self, spider: Spider) -> None:
         self.refresh = wants_refresh(spider)
         if self.path.exists() and not self.refresh:
-            with closing(store.connect(self.path)) as conn:
-                self.fetched = store.fetched_times(conn, spider.name)
-        logger.info("%d stored articles known; refresh: %s", len(self.fetched) // 2 or 0, self.refresh)
+            # Looked up by URL, one indexed query a link: stored articles are found whichever spider
+            # stored them (rows are stored under the site, the generic spiders are named otherwise),
+            # and a store of millions of articles costs no memory.
+            self.conn = store.connect(self.path)
+        logger.info("incremental: stored articles looked up in %s; refresh: %s", self.path, self.refresh)
+
+    def spider_closed(self, spider: Spider) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
 
     def _count(self, key: str) -> None:
         assert self.crawler.stats is not None
@@ -79,8 +87,10 @@ class IncrementalMiddleware:
             self._count(stats.LINKS_DUPLICATE)
             return False
         self.requested.add(key)
-        fetched = self.fetched.get(request.url) or self.fetched.get(url)
-        if fetched is None or self.refresh:
+        if self.conn is None or self.refresh:
+            return True
+        fetched = store.fetched_time(self.conn, *dict.fromkeys((request.url, url)))
+        if fetched is None:
             return True
         dates = [d for d in (parse_time(entry.updated), parse_time(entry.published)) if d]
         if dates and max(dates) > fetched:

@@ -16,10 +16,8 @@ from typing import Any, ClassVar, Self
 
 import scrapy
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
-from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
 
@@ -27,8 +25,9 @@ from newsclean import config, stats
 from newsclean.archive import META_RAW_PAGE, set_raw_page
 from newsclean.crawl.extractor import Extractor
 from newsclean.crawl.pool import WorkerError
+from newsclean.crawl.safety import failure_kind, refusal
 from newsclean.dates import now_iso
-from newsclean.feeds import Entry, Index, parse_index, sitemaps_from_robots
+from newsclean.feeds import MAX_DECOMPRESSED, Entry, Index, parse_index, sitemaps_from_robots
 from newsclean.sites import Site
 from newsclean.version import extractor_version
 
@@ -52,7 +51,8 @@ class NewsSpider(scrapy.Spider):
             settings.set("USER_AGENT", f"{settings.get('USER_AGENT')} (+{contact})", priority="spider")
         if config.MIRROR.get(settings):
             handler = "newsclean.crawl.mirror.MirrorDownloadHandler"
-            settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, priority="spider")
+            handlers = {**settings.getdict("DOWNLOAD_HANDLERS"), "http": handler, "https": handler}
+            settings.set("DOWNLOAD_HANDLERS", handlers, priority="spider")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -82,9 +82,10 @@ class NewsSpider(scrapy.Spider):
         ``JOBDIR`` reads it again). ``conditional``: an unchanged page costs a 304 and is not read.
 
         Sitemaps named by the spider or by robots.txt are often indexes, whose children change while
-        they stay the same: those are always fetched; the children they list are conditional.
+        they stay the same: those are always fetched; the children they list are conditional. A feed
+        or sitemap may be as large as the sitemaps protocol allows (50 MB), more than a page.
         """
-        meta: dict[str, Any] = {"newsclean_conditional": conditional}
+        meta: dict[str, Any] = {"newsclean_conditional": conditional, "download_maxsize": MAX_DECOMPRESSED}
         if conditional:
             meta["handle_httpstatus_list"] = [304]
         return scrapy.Request(url, callback, errback=self.on_error, meta=meta, dont_filter=True)
@@ -107,6 +108,19 @@ class NewsSpider(scrapy.Spider):
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(key)
 
+    def refused(self, url: str) -> bool:
+        """True (and counted as ``newsclean/errors/<kind>``) when ``url``, found in a feed, sitemap or
+        listing, must not be requested: not http(s), off the spider's domains, or too long for Scrapy
+        (which would drop it without a word). :class:`~newsclean.crawl.safety.SafetyMiddleware`
+        checks every request again before it is sent."""
+        limit = self.settings.getint("URLLENGTH_LIMIT") if self.settings.getbool("URLLENGTH_ENABLED", True) else 0
+        kind = refusal(url, list(getattr(self, "allowed_domains", None) or ()), limit)
+        if kind is None:
+            return False
+        self._count(stats.error(kind))
+        self.logger.warning("not requested (%s): %s", kind, url[:200])
+        return True
+
     def article_requests(self, entries: Sequence[Entry]) -> Iterator[scrapy.Request]:
         """Requests for the entries that are article pages of this site.
 
@@ -115,6 +129,8 @@ class NewsSpider(scrapy.Spider):
         for entry in entries:
             if not self.is_article(entry.url):
                 self._count(stats.LINKS_NOT_ARTICLE)
+                continue
+            if self.refused(entry.url):
                 continue
             self._count(stats.LINKS_ARTICLE)
             yield scrapy.Request(
@@ -132,13 +148,9 @@ class NewsSpider(scrapy.Spider):
         return False
 
     def on_error(self, failure: Failure) -> None:
-        """Count a failed request by kind (``newsclean/errors/http_404``, ``.../TimeoutError``) and go on."""
-        if failure.check(HttpError):
-            kind = f"http_{failure.value.response.status}"
-        elif failure.check(IgnoreRequest):
-            kind = "ignored"  # robots.txt forbade it, or another middleware dropped it
-        else:
-            kind = type(failure.value).__name__
+        """Count a failed or refused request by kind (``newsclean/errors/http_404``, ``.../robots``,
+        ``.../too_large``, ``.../offsite_redirect``, ``.../TimeoutError``) and go on."""
+        kind = failure_kind(failure)
         self._count(stats.error(kind))
         request = getattr(failure, "request", None)
         self.logger.warning("%s: %s", kind, getattr(request, "url", "?"))
@@ -155,14 +167,16 @@ class NewsSpider(scrapy.Spider):
             self._count(stats.PAGES_SITEMAP)
             text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
             for url in sitemaps_from_robots(text, response.url):
-                yield self.index_request(url, self.parse_sitemap, conditional=False)
+                if not self.refused(url):
+                    yield self.index_request(url, self.parse_sitemap, conditional=False)
             return
         index: Index = parse_index(response.body, response.url)  # parsed once, feed or sitemap
         self._count(stats.PAGES_FEED if index.kind == "feed" else stats.PAGES_SITEMAP)
         if not index.pages and not index.sitemaps:
             self.logger.warning("no entries in %s %s", index.kind or "index", response.url)
         for entry in index.sitemaps:
-            yield self.index_request(entry.url, self.parse_sitemap)
+            if not self.refused(entry.url):
+                yield self.index_request(entry.url, self.parse_sitemap)
         yield from self.article_requests(index.pages)
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
@@ -171,7 +185,7 @@ class NewsSpider(scrapy.Spider):
         self._count(stats.PAGES_LISTING)
         if not isinstance(response, TextResponse):
             return
-        links = dict.fromkeys(response.urljoin(href) for href in response.css("a::attr(href)").getall())
+        links = dict.fromkeys(_joined(response, href) for href in response.css("a::attr(href)").getall())
         yield from self.article_requests([Entry(url=u) for u in links])
 
     async def parse_article(self, response: Response) -> AsyncIterator[Any]:
@@ -199,3 +213,11 @@ class NewsSpider(scrapy.Spider):
         result.article.extractor_version = extractor_version()
         set_raw_page(result.article, response.meta.get(META_RAW_PAGE))  # with NEWSCLEAN_ARCHIVE on
         yield result.article
+
+
+def _joined(response: Response, href: str) -> str:
+    """``href`` made absolute against the page; a malformed one (``http://[::1``) as it is, to be refused."""
+    try:
+        return response.urljoin(href)
+    except ValueError:
+        return href

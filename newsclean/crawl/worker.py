@@ -11,9 +11,29 @@ import os
 import pickle
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 from newsclean.crawl import faults
 from newsclean.crawl.pool import HEADER
+
+if TYPE_CHECKING:
+    from newsclean.extraction.result import Extraction
+
+
+def extract_page(html: str | bytes, url: str | None, site: str | None, encoding: str | None) -> Extraction:
+    """A fetched page's extraction, as the crawl stores it: the article, unless the page turns out to
+    be a section front or a soft 404 (:mod:`newsclean.pagekind`), which gives no article and that
+    reason. (The inline path of :class:`~newsclean.crawl.extractor.Extractor` does the same.)"""
+    from newsclean.extraction.core import extract
+    from newsclean.extraction.html import decode
+    from newsclean.extraction.result import Extraction
+    from newsclean.pagekind import page_kind
+    from newsclean.registry import site_named
+
+    result = extract(html, url, site_named(site) if site else None, encoding=encoding)
+    if result.article is not None and (kind := page_kind(decode(html, encoding), result.article)):
+        return Extraction(None, kind)
+    return result
 
 
 def _die_with_parent() -> None:
@@ -31,9 +51,8 @@ def main(argv: list[str]) -> int:
     _die_with_parent()
     if os.getppid() == 1:  # the crawl died before the line above ran
         return 0
-    from newsclean.extraction.core import extract
     from newsclean.extraction.language import factory
-    from newsclean.registry import known_sites, site_named
+    from newsclean.registry import known_sites
 
     factory()  # every page needs the language profiles: loaded before the first one arrives
     known_sites()  # and the site declarations
@@ -54,7 +73,7 @@ def main(argv: list[str]) -> int:
             return 0
         html, url, site, encoding = pickle.loads(message)
         faults.inject(url, injected)
-        result = extract(html, url, site_named(site) if site else None, encoding=encoding)
+        result = extract_page(html, url, site, encoding)
         result.removed = []  # what each rule removed is for `newsclean try`, not for the crawl
         data = pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
         out.write(HEADER.pack(len(data)) + data)

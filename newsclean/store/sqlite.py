@@ -127,13 +127,18 @@ def save_article(conn: sqlite3.Connection, article: Mapping[str, Any], raw_page:
     return "updated" if old["content_hash"] != row["content_hash"] else "unchanged"
 
 
-def fetched_times(conn: sqlite3.Connection, site: str) -> dict[str, datetime]:
-    """URL (as fetched and canonical) -> when the stored article was fetched, for one site."""
-    known: dict[str, datetime] = {}
-    for row in conn.execute("SELECT url, canonical_url, fetched_at FROM articles WHERE site = ?", (site,)):
-        when = parse_time(row["fetched_at"]) or datetime.min.replace(tzinfo=UTC)
-        known[row["url"]] = known[row["canonical_url"]] = when
-    return known
+def fetched_time(conn: sqlite3.Connection, *urls: str) -> datetime | None:
+    """When the article stored under any of ``urls`` (as fetched, or canonical) was fetched; None when
+    none is stored. Two indexed lookups, whatever the site or spider that stored it."""
+    marks = ", ".join("?" * len(urls))
+    row = conn.execute(
+        f"SELECT fetched_at FROM articles WHERE canonical_url IN ({marks}) "
+        f"UNION ALL SELECT fetched_at FROM articles WHERE url IN ({marks}) LIMIT 1",
+        (*urls, *urls),
+    ).fetchone()
+    if row is None:
+        return None
+    return parse_time(row["fetched_at"]) or datetime.min.replace(tzinfo=UTC)
 
 
 def load_validators(conn: sqlite3.Connection) -> dict[str, tuple[str, str]]:
