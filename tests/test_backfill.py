@@ -195,3 +195,19 @@ def test_crawl_with_archive_writes_checked_warcs_and_reextract_uses_them(
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert f"pages {len(trt)}, changed 0, unchanged {len(trt)}, failed 0" in proc.stdout
+
+
+def test_wrong_arguments_are_one_line_and_exit_2(tmp_path: Path, run_env: dict[str, str]) -> None:
+    for args, message in (
+        ([], "give the WARC files with -a path="),
+        (["-a", f"path={tmp_path}/missing.warc.gz"], "no WARC file at"),
+        (["-a", f"path={tmp_path}/*.warc.gz"], "no WARC file at"),
+        (["-a", "path=https://x.example/a.warc.gz", "-a", "sites=nosuchsite"], "no site named 'nosuchsite'"),
+    ):
+        proc = _scrapy(["warc", *args, "-s", f"NEWSCLEAN_DB={tmp_path}/store.sqlite"], run_env, timeout=60)
+        assert proc.returncode == 2, proc.stderr[-2000:]
+        last = proc.stderr.strip().splitlines()[-1]
+        assert last.startswith("scrapy crawl: warc spider: ")
+        assert message in last
+        assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "store.sqlite").exists()

@@ -53,7 +53,9 @@ from newsclean.archive import (
     set_raw_page,
     source_size,
 )
+from newsclean.crawl.generic import SpiderArgumentError
 from newsclean.crawl.spider import NewsSpider
+from newsclean.registry import known_sites
 from newsclean.sites import Site, host_in
 from newsclean.store import rawpages
 
@@ -124,22 +126,30 @@ class WarcSpider(NewsSpider):
         middlewares = {**settings.getdict("DOWNLOADER_MIDDLEWARES"), "newsclean.crawl.warc.WarcReplayMiddleware": 50}
         settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
 
+    @classmethod
+    def parse_arguments(cls, path: str = "", sites: str = "", domains: str = "", **kwargs: Any) -> dict[str, Any]:
+        """The spider's arguments checked (before anything starts); :class:`SpiderArgumentError` if wrong."""
+        if not path:
+            raise SpiderArgumentError("warc spider: give the WARC files with -a path=FILE_OR_GLOB_OR_URL")
+        try:
+            sources = expand_sources(path)
+        except ArchiveError as exc:
+            raise SpiderArgumentError(f"warc spider: {exc}") from None
+        known = known_sites()
+        filters = []
+        for name in _split(sites):
+            if name not in known:
+                raise SpiderArgumentError(f"warc spider: no site named {name!r} (known: {', '.join(sorted(known))})")
+            filters.append(known[name])
+        return {"sources": sources, "sites": filters, "domains": tuple(d.lower().lstrip(".") for d in _split(domains))}
+
     def __init__(self, path: str = "", sites: str = "", domains: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not path:
-            raise ValueError("warc spider: give the WARC files with -a path=FILE_OR_GLOB_OR_URL")
+        checked = self.parse_arguments(path, sites, domains)
         self.path = path
-        self.sources = expand_sources(path)
-        self.site_filters: list[Site] = []
-        if sites:
-            from newsclean.registry import known_sites
-
-            known = known_sites()
-            for name in _split(sites):
-                if name not in known:
-                    raise ValueError(f"warc spider: no site named {name!r} (known: {', '.join(sorted(known))})")
-                self.site_filters.append(known[name])
-        self.domains = tuple(d.lower().lstrip(".") for d in _split(domains))
+        self.sources: list[str] = checked["sources"]
+        self.site_filters: list[Site] = checked["sites"]
+        self.domains: tuple[str, ...] = checked["domains"]
         self.trackers: dict[str, _Tracker] = {}
         self.window = DEFAULT_WINDOW
         self.records_read = 0
