@@ -71,6 +71,11 @@ class Article:
         "(every article has one; alone in its cluster when no copy is known). Set by the store.",
         "",
     )
+    extractor_version: str = _f(
+        "Provenance: the newsclean that extracted this row: its version and a digest of its extraction code "
+        "and site rules (`0.1.0+cdfac9562b9f`).",
+        "",
+    )
 
     def finish(self) -> Article:
         """Derive `word_count` and `content_hash` from `text`."""

@@ -164,5 +164,20 @@ FRONTIER_RUN = _setting(
     "the shared crawl's name: the same on every process of one crawl, a new one for each new crawl; "
     "required with `NEWSCLEAN_FRONTIER`",
 )
+ARCHIVE = _setting(
+    "NEWSCLEAN_ARCHIVE",
+    "",
+    str,
+    "folder to keep every downloaded response in, as WARC files (with its request); empty: off",
+)
+ARCHIVE_MAX_SIZE = _setting(
+    "NEWSCLEAN_ARCHIVE_MAX_SIZE", 1 << 30, int, "bytes past which an archive WARC file is closed and the next begun"
+)
+WARC_WINDOW = _setting(
+    "NEWSCLEAN_WARC_WINDOW", 64, int, "`warc` spider: records read ahead and not yet handled, at most"
+)
+PROGRESS_INTERVAL = _setting(
+    "NEWSCLEAN_PROGRESS_INTERVAL", 60.0, float, "`warc` spider: seconds between progress lines in the log"
+)
 
 BY_NAME: dict[str, Setting[Any]] = {s.name: s for s in ALL}

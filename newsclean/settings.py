@@ -11,7 +11,7 @@ from pathlib import Path
 BOT_NAME = "newsclean"
 # The site spiders, made from the declarations in spiders/ (newsclean/crawl/sites.py), the generic
 # spiders, and any spider class a user adds to spiders/.
-SPIDER_MODULES = ["newsclean.crawl.sites", "newsclean.crawl.generic", "spiders"]
+SPIDER_MODULES = ["newsclean.crawl.sites", "newsclean.crawl.generic", "newsclean.crawl.warc", "spiders"]
 NEWSPIDER_MODULE = "spiders"
 # `scrapy genspider -t newssite NAME DOMAIN` finds the site template here (templates/spiders/).
 TEMPLATES_DIR = str(Path(__file__).resolve().parent / "templates")
@@ -69,6 +69,8 @@ DOWNLOADER_MIDDLEWARES = {
     "newsclean.crawl.middlewares.ConditionalRequestsMiddleware": 580,
     "newsclean.crawl.politeness.RetryAfterMiddleware": 560,
     "newsclean.crawl.safety.SafetyMiddleware": 950,
+    # With NEWSCLEAN_ARCHIVE: above decompression (590) and redirects (600), so each response is kept as it came.
+    "newsclean.crawl.archive.ArchiveMiddleware": 880,
 }
 # A frontier shared by several processes, on Redis, when NEWSCLEAN_FRONTIER names one (see
 # newsclean/crawl/frontier.py); without it this add-on changes nothing.

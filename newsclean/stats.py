@@ -45,6 +45,16 @@ RETRY_AFTER = "newsclean/politeness/retry_after"
 # Extraction: a site's body rule matched nothing and the generic path gave the text.
 RULES_BODY_MISSED = "newsclean/rules/body_missed"
 
+# Backfills from WARC files: records read, responses sent to extraction, files read to their end by
+# an earlier run; records skipped by reason (``revisit``, ``not_html``, ``status_404``, ``filtered``).
+WARC_RECORDS = "newsclean/warc/records"
+WARC_RESPONSES = "newsclean/warc/responses"
+WARC_FILES_ALREADY_DONE = "newsclean/warc/files/already_done"
+WARC_SKIPPED = "newsclean/warc/skipped/"
+# Responses written to the archive (NEWSCLEAN_ARCHIVE), and their bodies' bytes.
+ARCHIVE_RECORDS = "newsclean/archive/records"
+ARCHIVE_BYTES = "newsclean/archive/bytes"
+
 # Families keyed by a reason: items dropped by a pipeline, pages that held no article, failed requests.
 DROPPED = "newsclean/dropped/"
 SKIPPED = "newsclean/skipped/"
@@ -59,6 +69,11 @@ def dropped(reason: str) -> str:
 def skipped(reason: str) -> str:
     """``newsclean/skipped/<reason>``: a page fetched that held no article; ``reason`` is shortened."""
     return SKIPPED + reason_key(reason)
+
+
+def warc_skipped(reason: str) -> str:
+    """``newsclean/warc/skipped/<reason>``: a WARC record a backfill did not extract."""
+    return WARC_SKIPPED + reason
 
 
 def error(kind: str) -> str:

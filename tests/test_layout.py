@@ -17,6 +17,7 @@ PACKAGE = ROOT / "newsclean"
 LAYERS: list[tuple[str, ...]] = [
     # the core's data: no newsclean import above this line, no Scrapy
     (
+        "newsclean.archive",
         "newsclean.article",
         "newsclean.config",
         "newsclean.dates",
@@ -26,6 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
         "newsclean.sites",
         "newsclean.stats",
         "newsclean.urls",
+        "newsclean.version",
     ),
     ("newsclean.registry",),  # the sites declared in spiders/
     ("newsclean.extraction",),
@@ -35,6 +37,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("newsclean.commands",),
 ]
 CORE = [
+    "newsclean.archive",
+    "newsclean.version",
     "newsclean.article",
     "newsclean.config",
     "newsclean.dates",
@@ -55,6 +59,7 @@ CORE = [
     "newsclean.store.schema",
     "newsclean.store.export_schema",
     "newsclean.extraction.agencies",
+    "newsclean.store.rawpages",
     "newsclean.crawl.pool",
     "newsclean.crawl.worker",
     "newsclean.cli",

@@ -75,7 +75,7 @@ def test_deploy_to_scrapyd_and_schedule_a_crawl(
                             text=True, timeout=180)  # fmt: skip
     assert deploy.returncode == 0, deploy.stderr[-2000:]
     assert _api(scrapyd, "listspiders.json?project=newsclean")["spiders"] == sorted(
-        ["article", "feed", "sitemap", *{f.site for f in load_fixtures()}]
+        ["article", "feed", "sitemap", "warc", *{f.site for f in load_fixtures()}]
     )
 
     db = tmp_path / "store.sqlite"

@@ -4,6 +4,7 @@
 - :mod:`.store`: the offline ``demo`` crawl, ``runs`` and ``check-sites``;
 - :mod:`.sites`: ``new-site`` and ``try``; :mod:`.fixture`: ``fixture save|rerun|mark-empty``;
 - :mod:`.analysis`: ``export``, ``schema`` and the site-health ``report``;
+- :mod:`.reextract`: ``reextract``, today's extraction over the archived raw pages of stored articles;
 - ``fields``: the Markdown table of Article fields.
 
 Every command takes its parsed arguments and an output stream, and raises
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from newsclean.article import field_table
-from newsclean.cli import analysis, extract, fixture, sites, store
+from newsclean.cli import analysis, extract, fixture, reextract, sites, store
 from newsclean.cli.common import UsageError
 
 
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_fields)
     sites.add_commands(commands)
     fixture.add_commands(commands)
+    reextract.add_commands(commands)
     return parser
 
 

@@ -16,6 +16,7 @@ from newsclean.cli.common import UsageError, scrapy_settings
 from newsclean.fixtures import DEFAULT_ROOT
 
 DEMO_DB = "data/demo.sqlite"
+DEMO_ARCHIVE = "data/demo-archive"
 STORE_DB = config.DB.default
 DEMO_HELP = f"the store: an SQLite file or a postgresql:// URL (default {DEMO_DB})"
 STORE_HELP = f"the crawl's store: an SQLite file or a postgresql:// URL (default {STORE_DB})"
@@ -47,12 +48,16 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
             {
                 config.MIRROR.name: mirror,
                 config.DB.name: db,
+                config.ARCHIVE.name: str(args.archive),
                 "AUTOTHROTTLE_ENABLED": False,
                 "DOWNLOAD_DELAY": 0,
                 "LOG_LEVEL": "INFO" if args.verbose else "WARNING",
             }
         )
-        out.write(f"serving {fixtures} at {mirror}; crawling {', '.join(SITE_SPIDERS)}\n")
+        out.write(
+            f"serving {fixtures} at {mirror}; crawling {', '.join(SITE_SPIDERS)}; every response kept as WARC "
+            f"in {Path(args.archive).resolve()}\n"
+        )
         out.flush()
         process = CrawlerProcess(settings)
         crawlers = {}
@@ -189,6 +194,9 @@ def cmd_check_sites(args: argparse.Namespace, out: TextIO) -> int:
 def add_commands(commands: Any) -> None:
     p = commands.add_parser("demo", help="crawl the shipped fixtures offline with the real spiders")
     p.add_argument("--db", default=DEMO_DB, help=DEMO_HELP)
+    p.add_argument(
+        "--archive", default=DEMO_ARCHIVE, help=f"folder for the WARC files of every response (default {DEMO_ARCHIVE})"
+    )
     p.add_argument("--fixtures", default=str(DEFAULT_ROOT), help="folder of fixtures to serve")
     p.add_argument("-v", "--verbose", action="store_true", help="Scrapy's INFO log on stderr")
     p.set_defaults(run=cmd_demo)

@@ -22,12 +22,14 @@ from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
 
 from newsclean import config, stats
+from newsclean.archive import META_RAW_PAGE, set_raw_page
 from newsclean.crawl.extractor import Extractor
 from newsclean.crawl.pool import WorkerError
 from newsclean.crawl.safety import failure_kind, refusal
 from newsclean.dates import now_iso
 from newsclean.feeds import MAX_DECOMPRESSED, Entry, Index, parse_index, sitemaps_from_robots
 from newsclean.sites import Site
+from newsclean.version import extractor_version
 
 
 class NewsSpider(scrapy.Spider):
@@ -206,8 +208,10 @@ class NewsSpider(scrapy.Spider):
         self._count(stats.PAGES_ARTICLE)
         if "+body_missed" in result.article.method:
             self._count(stats.RULES_BODY_MISSED)
-        # The one field extraction cannot know.
+        # The fields extraction cannot know: when, by which newsclean, and where the raw page is kept.
         result.article.fetched_at = now_iso()
+        result.article.extractor_version = extractor_version()
+        set_raw_page(result.article, response.meta.get(META_RAW_PAGE))  # with NEWSCLEAN_ARCHIVE on
         yield result.article
 
 

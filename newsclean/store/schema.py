@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 from newsclean.article import Article
+from newsclean.store.rawpages import SCHEMA as RAW_PAGES
 
 _TYPES = {
     "sqlite": {"id": "INTEGER PRIMARY KEY", "real": "REAL", "int": "INTEGER"},
@@ -87,6 +88,11 @@ MIGRATIONS: list[list[str]] = [
     [
         *_add_article_columns("source_evidence", "cluster"),
         "ALTER TABLE runs ADD COLUMN rules_missed {int} NOT NULL DEFAULT 0",
+    ],
+    # 3: which newsclean extracted each row, where each raw page is archived, and how far a backfill read.
+    [
+        *_add_article_columns("extractor_version"),
+        *(s.replace("{", "{{").replace("}", "}}") for s in RAW_PAGES),
     ],
 ]
 VERSION = len(MIGRATIONS)

@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from newsclean.archive import RawPage
 from newsclean.article import Article
 from newsclean.dates import now_iso, parse_time
-from newsclean.store import clusters, schema
+from newsclean.store import clusters, rawpages, schema
 
 ARTICLE_COLUMNS = [f.name for f in fields(Article)]
 # What `newsclean runs --json` prints for a run, in this order.
@@ -72,11 +73,12 @@ _UPSERT = (
 )
 
 
-def save_article(conn: sqlite3.Connection, article: Mapping[str, Any]) -> str:
+def save_article(conn: sqlite3.Connection, article: Mapping[str, Any], raw_page: RawPage | None = None) -> str:
     """Insert or update an article's row: ``"new"``, ``"updated"`` (text changed) or ``"unchanged"``.
 
     When the text changed, the previous one is kept in ``revisions``, in the same transaction. The
-    article joins its wire-copy cluster (:mod:`newsclean.store.clusters`) in that transaction too.
+    article joins its wire-copy cluster (:mod:`newsclean.store.clusters`) in that transaction too, and
+    ``raw_page``, where the page's WARC record is, goes to ``raw_pages``.
     """
     row = to_row(article)
     with conn:
@@ -102,6 +104,8 @@ def save_article(conn: sqlite3.Connection, article: Mapping[str, Any]) -> str:
                 ),
             )
         conn.execute(_UPSERT, row)
+        if raw_page is not None:
+            rawpages.save_raw_page(conn, row["canonical_url"], raw_page)
     if old is None:
         return "new"
     return "updated" if old["content_hash"] != row["content_hash"] else "unchanged"

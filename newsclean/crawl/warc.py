@@ -1,0 +1,387 @@
+"""Backfill from WARC files: ``scrapy crawl warc -a path=FILE_OR_GLOB_OR_URL``.
+
+The ``warc`` spider streams the ``response`` records of local ``.warc`` / ``.warc.gz`` files or of
+http(s) URLs (Common Crawl's CC-NEWS, a crawl's own archive) through the same middlewares, worker
+pool and pipelines as a live crawl: each record becomes a request that :class:`WarcReplayMiddleware`
+answers with the archived response, so every stored row looks like a crawled one, with ``fetched_at``
+the record's ``WARC-Date``, and its raw page (file, offset) in ``raw_pages``.
+
+    scrapy crawl warc -a path='archive/CC-NEWS-*.warc.gz' -a sites=themoscowtimes,trtworld
+    scrapy crawl warc -a path=https://example.org/x.warc.gz -a domains=example.com
+
+``sites``: the records of those sites' domains whose URL is an article URL of the site (its
+``article_url``); ``domains``: records of those domains (and their subdomains); neither: every
+record. Records that are not responses (request, metadata, revisit, ...), not 200, not HTML, cut
+short, or filtered out are skipped and counted under ``newsclean/warc/skipped/<reason>``.
+
+Resumable: the store remembers, per file, the offset below which every record was handled
+(``warc_progress``), and which records gave a stored article (``raw_pages``); the same command
+started again after a kill goes on from there, and a file read to its end is not read again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+from typing import Any, ClassVar, Self
+
+import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Headers, Response
+from scrapy.responsetypes import responsetypes
+from twisted.internet import task
+from twisted.python.failure import Failure
+
+from newsclean import config, stats
+from newsclean.archive import (
+    META_WARC_RECORD,
+    ArchiveError,
+    RawPage,
+    Record,
+    expand_sources,
+    is_remote,
+    raw_page_of,
+    read_records,
+    set_raw_page,
+    source_size,
+)
+from newsclean.crawl.generic import SpiderArgumentError
+from newsclean.crawl.spider import NewsSpider
+from newsclean.registry import known_sites
+from newsclean.sites import Site, host_in
+from newsclean.store import rawpages
+
+logger = logging.getLogger(__name__)
+
+# Records yielded and not yet handled, at most: bounds the bodies held in memory.
+DEFAULT_WINDOW = config.WARC_WINDOW.default
+# How often the backfill's progress is written to the store (seconds); a killed backfill redoes at
+# most this much, and skips what it had stored meanwhile.
+SAVE_EVERY = 2.0
+_HTML = re.compile(r"html", re.IGNORECASE)
+# Headers of the archived response that describe how it was sent: the body given to the spider is
+# already de-chunked and decompressed.
+_TRANSFER_HEADERS = {b"content-encoding", b"transfer-encoding", b"content-length"}
+
+
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+class _Tracker:
+    """One WARC file's progress: records in flight, in file order, and the offset below which all are done."""
+
+    def __init__(self, source: str, start: int) -> None:
+        self.source = source
+        self.pending: OrderedDict[int, bool] = OrderedDict()
+        self.end = start  # end of the last record read
+        self.read_all = False
+
+    def add(self, offset: int) -> None:
+        self.pending[offset] = False
+
+    def skip(self, page: RawPage | None) -> None:
+        if page is not None:
+            self.end = max(self.end, page.offset + page.length)
+
+    def done(self, offset: int) -> None:
+        if offset in self.pending:
+            self.pending[offset] = True
+        while self.pending and next(iter(self.pending.values())):
+            self.pending.popitem(last=False)
+
+    @property
+    def watermark(self) -> int:
+        return next(iter(self.pending)) if self.pending else self.end
+
+    @property
+    def finished(self) -> bool:
+        return self.read_all and not self.pending
+
+
+class WarcSpider(NewsSpider):
+    """Articles from the response records of WARC files: ``-a path=`` (see the module doc)."""
+
+    name = "warc"
+    custom_settings: ClassVar[dict[str, Any]] = {
+        "ROBOTSTXT_OBEY": False,  # nothing is fetched
+        "AUTOTHROTTLE_ENABLED": False,
+        "DOWNLOAD_DELAY": 0,
+        config.CONDITIONAL_ENABLED.name: False,
+        config.ARCHIVE.name: "",  # the input is the archive
+    }
+
+    @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        super().update_settings(settings)
+        # The replay answers before robots.txt (100) and every other downloader middleware.
+        middlewares = {**settings.getdict("DOWNLOADER_MIDDLEWARES"), "newsclean.crawl.warc.WarcReplayMiddleware": 50}
+        settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
+
+    @classmethod
+    def parse_arguments(cls, path: str = "", sites: str = "", domains: str = "", **kwargs: Any) -> dict[str, Any]:
+        """The spider's arguments checked (before anything starts); :class:`SpiderArgumentError` if wrong."""
+        if not path:
+            raise SpiderArgumentError("warc spider: give the WARC files with -a path=FILE_OR_GLOB_OR_URL")
+        try:
+            sources = expand_sources(path)
+        except ArchiveError as exc:
+            raise SpiderArgumentError(f"warc spider: {exc}") from None
+        known = known_sites()
+        filters = []
+        for name in _split(sites):
+            if name not in known:
+                raise SpiderArgumentError(f"warc spider: no site named {name!r} (known: {', '.join(sorted(known))})")
+            filters.append(known[name])
+        return {"sources": sources, "sites": filters, "domains": tuple(d.lower().lstrip(".") for d in _split(domains))}
+
+    def __init__(self, path: str = "", sites: str = "", domains: str = "", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        checked = self.parse_arguments(path, sites, domains)
+        self.path = path
+        self.sources: list[str] = checked["sources"]
+        self.site_filters: list[Site] = checked["sites"]
+        self.domains: tuple[str, ...] = checked["domains"]
+        self.trackers: dict[str, _Tracker] = {}
+        self.window = DEFAULT_WINDOW
+        self.records_read = 0
+        self.bytes_done = 0  # of files finished in this run
+        self.total_bytes: int | None = None
+        self._room = asyncio.Event()
+        self._in_flight = 0
+        self._last_save = 0.0
+        self._started = time.monotonic()
+        self._progress: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.window = config.WARC_WINDOW.get(crawler.settings)
+        crawler.signals.connect(spider._item_done, signal=signals.item_scraped)
+        crawler.signals.connect(spider._item_done, signal=signals.item_dropped)
+        crawler.signals.connect(spider._item_done, signal=signals.item_error)
+        crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        return spider
+
+    # Which records --------------------------------------------------------------------------------
+
+    def selected(self, url: str) -> bool:
+        """True when the ``sites`` / ``domains`` filters let ``url`` through (no filter: every URL)."""
+        if not self.site_filters and not self.domains:
+            return True
+        if self.domains and host_in(url, self.domains):
+            return True
+        return any(site.matches(url) and site.is_article(url) for site in self.site_filters)
+
+    def verdict(self, record: Record, stored: set[int]) -> str:
+        """Why ``record`` is skipped, or empty when it goes to extraction."""
+        if record.truncated:
+            return "truncated"
+        if record.kind != "response":
+            return record.kind if record.kind in ("revisit", "request", "warcinfo", "metadata") else "not_response"
+        if not record.url.lower().startswith(("http://", "https://")):
+            return "not_http"
+        if record.status != 200:
+            return f"status_{record.status or 'unknown'}"
+        if not self.selected(record.url):
+            return "filtered"
+        content_type = record.content_type
+        if content_type and not _HTML.search(content_type.split(";")[0]):
+            return "not_html"
+        if record.page is not None and record.page.offset in stored:
+            return "already_stored"
+        return ""
+
+    # Reading ----------------------------------------------------------------------------------------
+
+    def _store(self) -> Any:
+        from newsclean import store
+        from newsclean.crawl.middlewares import store_path
+
+        path = store_path(self.crawler)
+        if path is None:
+            return None
+        conn = store.connect(path)
+        rawpages.ensure_tables(conn)
+        return conn
+
+    async def start(self) -> AsyncIterator[Any]:
+        loop = asyncio.get_running_loop()
+        reader = ThreadPoolExecutor(1, thread_name_prefix="warc-reader")
+        # The sizes, for the time left: a URL's by a HEAD request, in the reader's thread.
+        sizes = await loop.run_in_executor(reader, lambda: [source_size(s) for s in self.sources])
+        self.total_bytes = sum(s for s in sizes if s) if all(sizes) else None
+        self._progress = task.LoopingCall(self.log_progress)
+        every = config.PROGRESS_INTERVAL.get(self.crawler.settings)
+        self._progress.start(every, now=False)
+        try:
+            for source, size in zip(self.sources, sizes, strict=True):
+                start, finished, stored = 0, False, set()
+                conn = self._store()
+                if conn is not None:
+                    with closing(conn):
+                        start, finished = rawpages.progress(conn, source)
+                        if not finished:
+                            stored = rawpages.stored_offsets(conn, source, start)
+                if finished:
+                    logger.info("%s: read to its end by an earlier run; skipped", source)
+                    self._count(stats.WARC_FILES_ALREADY_DONE)
+                    self.bytes_done += size or 0
+                    continue
+                if start:
+                    logger.info("%s: resuming at offset %d (%d articles after it stored)", source, start, len(stored))
+                tracker = self.trackers[source] = _Tracker(source, start)
+                records: Iterator[Record] = read_records(
+                    source, start, wanted=lambda r, s=stored: not self.verdict(r, s)
+                )
+                remote = is_remote(source)
+                while True:
+                    try:
+                        # A local file is read here, a record at a time (a fraction of a millisecond);
+                        # a URL in a thread, so that a slow network never stalls the crawl.
+                        record = (
+                            await loop.run_in_executor(reader, next, records, None) if remote else next(records, None)
+                        )
+                    except ArchiveError as exc:
+                        logger.warning("%s", exc)
+                        self._count(stats.error("warc_unreadable"))
+                        break
+                    if record is None:
+                        break
+                    self.records_read += 1
+                    self._count(stats.WARC_RECORDS)
+                    reason = self.verdict(record, stored)
+                    if reason:
+                        self._count(stats.warc_skipped(reason))
+                        tracker.skip(record.page)
+                        self._maybe_save()
+                        continue
+                    while self._in_flight >= self.window:
+                        self._room.clear()
+                        await self._room.wait()
+                    assert record.page is not None
+                    tracker.add(record.page.offset)
+                    tracker.skip(record.page)
+                    self._in_flight += 1
+                    self._count(stats.WARC_RESPONSES)
+                    self._count(stats.LINKS_ARTICLE)  # an article candidate, as a feed's link is
+                    yield scrapy.Request(
+                        record.url,
+                        self.parse_record,
+                        errback=self.on_record_error,
+                        meta={META_WARC_RECORD: record, "dont_redirect": True, "dont_retry": True},
+                        dont_filter=True,
+                    )
+                tracker.read_all = True
+                self._save(tracker)
+        finally:
+            reader.shutdown(wait=False)
+
+    # Done records ----------------------------------------------------------------------------------
+
+    def _record_done(self, page: RawPage | None) -> None:
+        if page is None or page.file not in self.trackers:
+            return
+        tracker = self.trackers[page.file]
+        if page.offset not in tracker.pending:
+            return
+        tracker.done(page.offset)
+        self._in_flight -= 1
+        self._room.set()
+        self._maybe_save()
+
+    def _item_done(self, item: Any, **kwargs: Any) -> None:
+        self._record_done(raw_page_of(item))
+
+    def _maybe_save(self) -> None:
+        if time.monotonic() - self._last_save >= SAVE_EVERY:
+            for tracker in self.trackers.values():
+                self._save(tracker)
+
+    def _save(self, tracker: _Tracker) -> None:
+        self._last_save = time.monotonic()
+        conn = self._store()
+        if conn is not None:
+            with closing(conn):
+                rawpages.save_progress(conn, tracker.source, tracker.watermark, tracker.finished)
+
+    def _closed(self, spider: scrapy.Spider, reason: str) -> None:
+        if self._progress is not None and self._progress.running:
+            self._progress.stop()
+        for tracker in self.trackers.values():
+            self._save(tracker)
+        self.log_progress(final=True)
+
+    def log_progress(self, final: bool = False) -> None:
+        assert self.crawler.stats is not None
+        values = self.crawler.stats
+        elapsed = time.monotonic() - self._started
+        pages = values.get_value(stats.WARC_RESPONSES, 0)
+        read = self.bytes_done + sum(t.end for t in self.trackers.values())
+        rate = pages / elapsed if elapsed else 0.0
+        where = f"{read / 1e6:.1f} MB"
+        left = ""
+        if self.total_bytes:
+            where += f" of {self.total_bytes / 1e6:.1f} MB ({100 * read / self.total_bytes:.0f}%)"
+            if read and not final:
+                seconds = int(elapsed * (self.total_bytes - read) / read)
+                left = f", about {seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d} left"
+        logger.info(
+            "warc%s: %d records read (%s), %d pages extracted, %d articles stored, %.1f pages/s%s",
+            " (done)" if final else "",
+            self.records_read,
+            where,
+            pages,
+            values.get_value(stats.STORED, 0),
+            rate,
+            left,
+        )
+
+    # Pages -----------------------------------------------------------------------------------------
+
+    async def parse_record(self, response: Response) -> AsyncIterator[Any]:
+        record: Record = response.meta[META_WARC_RECORD]
+        produced = False
+        try:
+            async for item in self.parse_article(response):
+                if hasattr(item, "fetched_at"):
+                    item.fetched_at = record.date  # when the archive fetched it
+                set_raw_page(item, record.page)
+                produced = True
+                yield item
+        finally:
+            if not produced:
+                self._record_done(record.page)
+
+    def on_record_error(self, failure: Failure) -> None:
+        self.on_error(failure)
+        request = getattr(failure, "request", None)
+        if request is not None:
+            self._record_done(request.meta[META_WARC_RECORD].page)
+
+
+class WarcReplayMiddleware:
+    """Downloader middleware: a request carrying a WARC record is answered with the archived response,
+    before any other middleware would fetch it (robots.txt included); the rest see it as downloaded."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls()
+
+    def process_request(self, request: scrapy.Request) -> Response | None:
+        record: Record | None = request.meta.get(META_WARC_RECORD)
+        if record is None:
+            return None
+        if record.page is None:
+            raise IgnoreRequest("WARC record without a location")
+        headers = Headers([(k, v) for k, v in record.headers if k.lower().encode() not in _TRANSFER_HEADERS])
+        cls = responsetypes.from_args(headers=headers, url=record.url, body=record.body[:4096])
+        return cls(url=record.url, status=record.status, headers=headers, body=record.body, request=request)
