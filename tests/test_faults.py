@@ -65,6 +65,9 @@ def test_every_case_is_stored_right_or_counted(crawled: tuple[FaultWeb, Path, st
                 target = case.stored_url.rsplit("/", 1)[-1]
                 assert row["text"].split("\n\n") == paragraphs(target), case.name
                 assert row["title"] == f"Town news: the {target.replace('_', ' ')} story"
+            else:  # extraction's cases: the text whole, and decoded right
+                assert row["text"].split("\n\n") == paragraphs(case.name), case.name
+                assert "Ã" not in row["title"], case.name
         else:
             assert outcome[case.name] == "not stored", case.name
             expected_counts[case.expect] += 1
@@ -74,6 +77,7 @@ def test_every_case_is_stored_right_or_counted(crawled: tuple[FaultWeb, Path, st
     extra = counted - expected_counts
     assert counted - extra == expected_counts  # every case counted under its own reason
     assert sum(extra.values()) == len(unsettled), (extra, unsettled)  # and nothing else, bar extraction's
+    assert not unsettled, f"extraction's cases not stored: {unsettled}"
     # The stats say the same as the run row.
     in_log = Counter({f"{'errors' if fam == 'errors' else 'skipped'}/{k}": int(v) for fam, k, v in _STAT.findall(log)})
     assert in_log == counted

@@ -61,7 +61,8 @@ def test_both_kinds_have_the_same_tables_columns_and_version(tmp_path: Path, pg_
     # The wire-copy index (minhash, minhash_bands, clusters) is SQLite's alone: WITHOUT ROWID tables.
     tables = {t: c for t, c in _columns(sqlite_target).items() if t not in {"minhash", "minhash_bands", "clusters"}}
     assert tables == _columns(pg_url)
-    assert set(tables) == {"articles", "revisions", "runs", "validators", "schema_version"}
+    expected = {"articles", "revisions", "runs", "validators", "schema_version", "raw_pages", "warc_progress"}
+    assert set(tables) == expected
     assert sorted(tables["articles"]) == sorted(ARTICLE_FIELDS)
 
 

@@ -196,10 +196,12 @@ def _crawl(mirror: str, db: Path, env: dict[str, str], *settings: str) -> subpro
 
 
 def _rows(db: Path) -> dict[str, dict[str, Any]]:
-    """The stored rows, but when each was fetched."""
+    """The stored rows, but when each was fetched and the id of its wire-copy cluster (a drift fixture
+    and its original share a cluster named after whichever was stored first: the order of arrival)."""
     stored = rows(db)
     for row in stored.values():
         row.pop("fetched_at")
+        row.pop("cluster")
     return stored
 
 

@@ -13,6 +13,7 @@ Nothing here imports Scrapy.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sqlite3
 import time
@@ -60,6 +61,19 @@ def differences(old: dict[str, Any], new: Article) -> list[str]:
     """The columns whose stored value differs from ``new``'s."""
     row = store.to_row(vars(new))
     return [name for name, value in row.items() if name not in _NOT_COMPARED and name in old and old[name] != value]
+
+
+def keep_store_fields(old: dict[str, Any], new: Article) -> None:
+    """What the store, not extraction, gave the row: its wire-copy cluster, and an agency credited
+    because the cluster holds that agency's own page. Re-extraction keeps them."""
+    from newsclean.extraction import agencies
+
+    new.cluster = old.get("cluster") or new.cluster
+    for signal in json.loads(old.get("source_evidence") or "[]"):
+        if signal.startswith("cluster:"):
+            new.source, new.source_evidence = agencies.with_cluster_agency(
+                new.source, new.source_evidence, signal.split(":", 1)[1]
+            )
 
 
 def replace_row(conn: sqlite3.Connection, old: dict[str, Any], new: Article) -> None:
@@ -160,6 +174,7 @@ async def reextract(
         new.canonical_url = item.canonical_url  # the row's key stays, whatever the page says now
         new.fetched_at = old["fetched_at"]  # the page is the one fetched then
         new.extractor_version = version
+        keep_store_fields(old, new)
         if differences(old, new):
             replace_row(conn, old, new)
             summary.changed += 1

@@ -203,13 +203,16 @@ class WarcSpider(NewsSpider):
     # Reading ----------------------------------------------------------------------------------------
 
     def _store(self) -> Any:
+        """The SQLite store's connection, for the backfill's progress and raw pages; None when storage
+        is off or the store is PostgreSQL (which keeps no raw pages: a backfill into it reads its files
+        from the start, and the store's upsert keeps every article once)."""
         from newsclean import store
-        from newsclean.crawl.middlewares import store_path
+        from newsclean.crawl.middlewares import store_target
 
-        path = store_path(self.crawler)
-        if path is None:
+        target = store_target(self.crawler)
+        if target is None or store.is_postgres(target):
             return None
-        conn = store.connect(path)
+        conn = store.connect(target)
         rawpages.ensure_tables(conn)
         return conn
 
