@@ -82,8 +82,18 @@ def http_server(respond: Respond) -> Iterator[str]:
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's naming)
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    with serve_handler(Handler) as url:
+        yield url
+
+
+@contextmanager
+def serve_handler(handler: type[BaseHTTPRequestHandler], **server_attributes: Any) -> Iterator[str]:
+    """A loopback HTTP server with ``handler`` (and ``server_attributes`` set on the server, where the
+    handler reads them as ``self.server.<name>``); yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
+    for name, value in server_attributes.items():
+        setattr(server, name, value)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

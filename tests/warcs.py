@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import io
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from newsclean.fixtures import Fixture, load_fixtures
+
+from .helpers import serve_handler
 
 WARC_DATE = "2024-12-31T08:00:00Z"
 WARC_DATE_ISO = "2024-12-31T08:00:00+00:00"
@@ -107,15 +108,8 @@ class _RangeHandler(BaseHTTPRequestHandler):
 @contextmanager
 def serve_folder(folder: Path) -> Iterator[str]:
     """Base URL of a loopback HTTP server serving ``folder`` with range requests."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _RangeHandler)
-    server.folder = folder  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_handler(_RangeHandler, folder=folder) as url:
+        yield url
 
 
 _CANONICAL = re.compile(rb"<link\b[^>]*\brel=[\"']?canonical\b[^>]*>", re.IGNORECASE)
