@@ -232,9 +232,19 @@ def serve(root: Path = DEFAULT_ROOT, port: int = 0, delay: float = 0.0) -> Itera
     full answer, to catch a crawl mid-run.
     """
     routes = {f.mirror_key: f for f in load_fixtures(root)}
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(routes, delay))
+    with serve_handler(_handler(routes, delay), port) as url:
+        yield url
+
+
+@contextmanager
+def serve_handler(handler: type[BaseHTTPRequestHandler], port: int = 0, **server_attributes: Any) -> Iterator[str]:
+    """A loopback HTTP server with ``handler`` while the block runs (``server_attributes`` set on the
+    server, where the handler reads them as ``self.server.<name>``); yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="fixture-server", daemon=True)
+    for name, value in server_attributes.items():
+        setattr(server, name, value)
+    thread = threading.Thread(target=server.serve_forever, name="loopback-server", daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

@@ -6,12 +6,13 @@ from __future__ import annotations
 import socket
 import sqlite3
 import subprocess
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+from newsclean.fixtures import serve_handler
 
 ROOT = Path(__file__).resolve().parent.parent
 # Settings for a crawl of loopback servers: no politeness delays (they would only slow the tests).
@@ -84,20 +85,3 @@ def http_server(respond: Respond) -> Iterator[str]:
 
     with serve_handler(Handler) as url:
         yield url
-
-
-@contextmanager
-def serve_handler(handler: type[BaseHTTPRequestHandler], **server_attributes: Any) -> Iterator[str]:
-    """A loopback HTTP server with ``handler`` (and ``server_attributes`` set on the server, where the
-    handler reads them as ``self.server.<name>``); yields its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    for name, value in server_attributes.items():
-        setattr(server, name, value)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
