@@ -76,6 +76,20 @@ class Article:
         "and site rules (`0.1.0+cdfac9562b9f`).",
         "",
     )
+    access: str = _f(
+        "Whether the page gives the whole article to any reader: `free`, `restricted` (part of it is for "
+        "subscribers: JSON-LD `isAccessibleForFree` false, or paywall markup) or `unknown`.",
+        "unknown",
+    )
+    truncated: bool = _f(
+        "True when `text` ends where a paywall cuts the article: only its free part was on the page.", False
+    )
+    signals: list[str] = _f(
+        "Reservations of text-and-data-mining and AI use the site or page declared, as `signal:value` "
+        "(`tdm-reservation:1`, `x-robots-tag:noai`, `content-signal:ai-train=no`, `robots:GPTBot`); "
+        "empty when none was found. Recorded, so that exports can filter on them.",
+        factory=list,
+    )
 
     def finish(self) -> Article:
         """Derive `word_count` and `content_hash` from `text`."""

@@ -110,5 +110,6 @@ def run_values(values: dict[str, Any], reason: str) -> dict[str, Any]:
         "not_modified": values.get(PAGES_NOT_MODIFIED, 0),
         "avg_words": round(values.get(WORDS, 0) / stored, 1) if stored else 0.0,
         "rules_missed": values.get(RULES_BODY_MISSED, 0),
+        "counts": {k.removeprefix(PREFIX): v for k, v in sorted(values.items()) if k.startswith(PREFIX)},
         "finish_reason": reason,
     }

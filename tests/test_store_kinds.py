@@ -6,13 +6,14 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
-from newsclean.article import ARTICLE_FIELDS
+from newsclean.article import ARTICLE_FIELDS, Article
 from newsclean.cli import main
 from newsclean.store import open_store, schema
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.crawl  # a real PostgreSQL server
 
 
 def _article(n: int, text: str = "") -> dict[str, Any]:
-    row: dict[str, Any] = dict.fromkeys(ARTICLE_FIELDS, "")
+    row: dict[str, Any] = asdict(Article())
     text = text or f"Story {n} " + "word " * 40
     row.update(url=f"https://x.example/{n}", canonical_url=f"https://x.example/{n}", site="x", title=f"T{n}",
                authors=["A", "B"], tags=[], source_evidence=[], text=text, word_count=len(text.split()),

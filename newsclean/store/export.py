@@ -118,7 +118,7 @@ def query(conn: Any, filters: Filters) -> tuple[str, list[Any]]:
 
 def _empty(name: str) -> str:
     kind = next(f.type for f in schema.FIELDS if f.name == name)
-    return {"list<string>": "'[]'", "int64": "0", "float64": "0.0"}.get(kind, "''")
+    return {"list<string>": "'[]'", "int64": "0", "float64": "0.0", "bool": "0"}.get(kind, "''")
 
 
 def records(conn: Any, filters: Filters | None = None, batch: int = BATCH_ROWS) -> Iterator[dict[str, Any]]:
@@ -135,6 +135,8 @@ def records(conn: Any, filters: Filters | None = None, batch: int = BATCH_ROWS) 
             for name in schema.LIST_FIELDS:
                 raw = record[name]
                 record[name] = json.loads(raw) if raw else []
+            for name in schema.BOOL_FIELDS:
+                record[name] = bool(record[name])
             for name in schema.TIMESTAMPS:
                 record[name] = utc(record[name])
             if bounded:
@@ -240,6 +242,8 @@ def _to_batch(names: list[str], rows: list[tuple[Any, ...]]) -> Any:
             arrays.append(_timestamps(values))
         elif pa.types.is_string(kind):
             arrays.append(_strings(values))
+        elif pa.types.is_boolean(kind):
+            arrays.append(pa.array([bool(v) for v in values], type=kind))
         else:
             arrays.append(pa.array(values, type=kind))
     return pa.RecordBatch.from_arrays(arrays, schema=arrow)
@@ -326,6 +330,8 @@ def record_of(article: Mapping[str, Any]) -> dict[str, Any]:
     record: dict[str, Any] = {name: article.get(name) for name in schema.FIELD_NAMES}
     for name in schema.LIST_FIELDS:
         record[name] = list(record[name] or [])
+    for name in schema.BOOL_FIELDS:
+        record[name] = bool(record[name])
     for name in schema.TIMESTAMPS:
         value = record[name]
         record[name] = value if isinstance(value, datetime) or value is None else utc(value)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 SCHEMA_NAME = "newsclean-articles"
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"  # 1.1: access, truncated, signals
 # Parquet key-value metadata keys.
 META_NAME = b"newsclean:schema"
 META_VERSION = b"newsclean:schema_version"
@@ -42,7 +42,7 @@ EXTRA_FIELDS: tuple[tuple[str, str, str], ...] = (
     ),
     ("cluster_size", "int64", "Number of stored articles in the cluster (1: no copy known)."),
 )
-_TYPES = {"str": "string", "list[str]": "list<string>", "int": "int64", "float": "float64"}
+_TYPES = {"str": "string", "list[str]": "list<string>", "int": "int64", "float": "float64", "bool": "bool"}
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,7 @@ def export_fields() -> tuple[Field, ...]:
 FIELDS = export_fields()
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
 LIST_FIELDS = frozenset(f.name for f in FIELDS if f.type == "list<string>")
+BOOL_FIELDS = frozenset(f.name for f in FIELDS if f.type == "bool")  # stores keep them as 0 and 1
 
 
 def as_json() -> dict[str, Any]:
@@ -105,6 +106,7 @@ def arrow_schema() -> pa.Schema:
         "list<string>": pa.list_(pa.string()),
         "int64": pa.int64(),
         "float64": pa.float64(),
+        "bool": pa.bool_(),
         "timestamp[us, UTC]": pa.timestamp("us", tz="UTC"),
     }
     nullable = set(TIMESTAMPS)

@@ -182,7 +182,7 @@ class PostgresStore:
 
     def finish_run(self, run_id: int, values: dict[str, Any]) -> None:
         values = {**values, "end": now_iso()}
-        for key in ("dropped", "errors"):
+        for key in ("dropped", "errors", "counts"):
             values[key] = json.dumps(values.get(key, {}), sort_keys=True)
         assignments = ", ".join(f'"{k}" = %({k})s' for k in values)
         self.conn.execute(f"UPDATE runs SET {assignments} WHERE id = %(id)s", {**values, "id": run_id})
@@ -194,7 +194,8 @@ class PostgresStore:
         found = []
         for row in self.conn.execute(query, (spider,) if spider else ()).fetchall():
             record = dict(row)
-            record["dropped"], record["errors"] = json.loads(record["dropped"]), json.loads(record["errors"])
+            for key in ("dropped", "errors", "counts"):
+                record[key] = json.loads(record[key])
             found.append(record)
         return found
 

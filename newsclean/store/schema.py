@@ -39,7 +39,7 @@ _FIELDS = {f.name: f for f in fields(Article)}
 
 
 def _kind(name: str) -> str:
-    return {"int": "{int}", "float": "{real}"}.get(str(_FIELDS[name].type), "TEXT")
+    return {"int": "{int}", "float": "{real}", "bool": "{int}"}.get(str(_FIELDS[name].type), "TEXT")
 
 
 def _articles_table() -> str:
@@ -55,8 +55,11 @@ def _add_article_columns(*names: str) -> list[str]:
     """Columns for Article fields added after version 1, empty in the rows stored before."""
     statements = []
     for name in names:
-        kind = _kind(name)
-        empty = {"{int}": "0", "{real}": "0"}.get(kind, "'[]'" if str(_FIELDS[name].type).startswith("list") else "''")
+        kind, default = _kind(name), _FIELDS[name].default
+        if kind == "TEXT":
+            empty = "'[]'" if str(_FIELDS[name].type).startswith("list") else f"'{default}'"
+        else:
+            empty = str(int(default))
         statements.append(f"ALTER TABLE articles ADD COLUMN {name} {kind} NOT NULL DEFAULT {empty}")
     return statements
 
@@ -93,6 +96,12 @@ MIGRATIONS: list[list[str]] = [
     [
         *_add_article_columns("extractor_version"),
         *(s.replace("{", "{{").replace("}", "}}") for s in RAW_PAGES),
+    ],
+    # 4: paywalls (`access`, `truncated`), declared TDM and AI reservations (`signals`), and every
+    # newsclean count of a run (`runs.counts`: robots.txt, blocks, rendering, paywalls, ...).
+    [
+        *_add_article_columns("access", "truncated", "signals"),
+        "ALTER TABLE runs ADD COLUMN counts TEXT NOT NULL DEFAULT '{{}}'",
     ],
 ]
 VERSION = len(MIGRATIONS)

@@ -58,11 +58,13 @@ def migrate(conn: sqlite3.Connection, where: str) -> None:
 
 
 def to_row(article: Mapping[str, Any]) -> dict[str, Any]:
-    """Column values of an article: lists as JSON arrays, everything else as it is."""
+    """Column values of an article: lists as JSON arrays, booleans as 0 and 1, everything else as it is."""
     row = {name: article.get(name) for name in ARTICLE_COLUMNS}
     for name, value in row.items():
         if isinstance(value, list):
             row[name] = json.dumps(value, ensure_ascii=False)
+        elif isinstance(value, bool):
+            row[name] = int(value)
     return row
 
 
@@ -160,7 +162,7 @@ def start_run(conn: sqlite3.Connection, spider: str) -> int:
 def finish_run(conn: sqlite3.Connection, run_id: int, values: dict[str, Any]) -> None:
     """Record what a run did (columns of ``runs``) and its end time."""
     values = {**values, "end": now_iso()}
-    for key in ("dropped", "errors"):
+    for key in ("dropped", "errors", "counts"):
         values[key] = json.dumps(values.get(key, {}), sort_keys=True)
     assignments = ", ".join(f"{k} = :{k}" for k in values)
     with conn:
@@ -175,6 +177,7 @@ def runs(conn: sqlite3.Connection, spider: str | None = None, limit: int | None 
     found = []
     for row in conn.execute(query, (spider,) if spider else ()):
         record = dict(row)
-        record["dropped"], record["errors"] = json.loads(record["dropped"]), json.loads(record["errors"])
+        for key in ("dropped", "errors", "counts"):
+            record[key] = json.loads(record[key])
         found.append(record)
     return found
