@@ -14,6 +14,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from newsclean import config, stats, store
 from newsclean.archive import raw_page_of
+from newsclean.minhash import fingerprint_of
 from newsclean.store.postgres import ThreadWriter
 from newsclean.urls import seen_key
 
@@ -135,7 +136,7 @@ class SQLitePipeline(_Pipeline):
     def process_item(self, item: Any) -> Any:
         assert self.opened is not None
         adapter = ItemAdapter(item)  # asdict() would check every value for nested items
-        self.count(adapter, self.opened.save_article(adapter, raw_page_of(item)))
+        self.count(adapter, self.opened.save_article(adapter, raw_page_of(item), fingerprint_of(item)))
         return item
 
 

@@ -75,16 +75,22 @@ _UPSERT = (
 )
 
 
-def save_article(conn: sqlite3.Connection, article: Mapping[str, Any], raw_page: RawPage | None = None) -> str:
+def save_article(
+    conn: sqlite3.Connection,
+    article: Mapping[str, Any],
+    raw_page: RawPage | None = None,
+    fingerprint: clusters.Fingerprint | None = None,
+) -> str:
     """Insert or update an article's row: ``"new"``, ``"updated"`` (text changed) or ``"unchanged"``.
 
     When the text changed, the previous one is kept in ``revisions``, in the same transaction. The
     article joins its wire-copy cluster (:mod:`newsclean.store.clusters`) in that transaction too, and
-    ``raw_page``, where the page's WARC record is, goes to ``raw_pages``.
+    ``raw_page``, where the page's WARC record is, goes to ``raw_pages``. ``fingerprint``: the text's
+    MinHash signature and bands when an extraction worker computed them (else computed here).
     """
     row = to_row(article)
     with conn:
-        _cluster(conn, row)
+        _cluster(conn, row, fingerprint)
         if isinstance(article, MutableMapping):  # the crawl's item gets what the store gave it
             article["cluster"], article["source"] = row["cluster"], row["source"]
             article["source_evidence"] = json.loads(row["source_evidence"] or "[]")
@@ -113,9 +119,9 @@ def save_article(conn: sqlite3.Connection, article: Mapping[str, Any], raw_page:
     return "updated" if old["content_hash"] != row["content_hash"] else "unchanged"
 
 
-def _cluster(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
+def _cluster(conn: sqlite3.Connection, row: dict[str, Any], fingerprint: clusters.Fingerprint | None = None) -> None:
     """Set the row's ``cluster``; a copy of an agency's own page without a source gets the agency."""
-    assignment = clusters.assign(conn, row)
+    assignment = clusters.assign(conn, row, fingerprint)
     row["cluster"] = assignment.cluster
     if assignment.agency and not row["source"]:
         evidence = json.loads(row["source_evidence"] or "[]")
