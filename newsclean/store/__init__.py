@@ -120,8 +120,8 @@ class SQLiteStore:
         except sqlite3.OperationalError:  # a store from before versions, opened read only
             return 0
 
-    def save_article(self, article: Any, raw_page: Any = None, fingerprint: Any = None) -> str:
-        return self._store.save_article(self.conn, article, raw_page, fingerprint)
+    def save_article(self, article: Any, raw_page: Any = None, fingerprint: Any = None, commit: bool = True) -> str:
+        return self._store.save_article(self.conn, article, raw_page, fingerprint, commit)
 
     def fetched_time(self, *urls: str) -> datetime | None:
         return self._store.fetched_time(self.conn, *urls)
