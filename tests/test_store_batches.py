@@ -49,7 +49,9 @@ def test_the_worker_attaches_the_fingerprint_the_store_would_compute() -> None:
     assert result.article is not None
     attached = minhash.fingerprint_of(result.article)
     assert attached == minhash.fingerprint(result.article.text, result.article.content_hash)
-    assert attached is not None and attached.signature is not None and len(attached.bands) == minhash.BANDS
+    assert attached is not None
+    assert attached.signature is not None
+    assert len(attached.bands) == minhash.BANDS
     assert result.removed == []
 
 
