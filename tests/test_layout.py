@@ -44,6 +44,7 @@ CORE = [
     "newsclean.config",
     "newsclean.dates",
     "newsclean.feeds",
+    "newsclean.optout",
     "newsclean.pagekind",
     "newsclean.sites",
     "newsclean.stats",
