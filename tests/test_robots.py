@@ -101,6 +101,11 @@ def crawl(env: dict[str, str], db: Path, urls: list[str], *settings: str, check:
     return json.loads(latest_run(db)["counts"])
 
 
+# A request leaves on time but reaches the server a little later when the machine is busy: a gap
+# measured at the server may fall short of the delay by that much.
+ARRIVAL_JITTER = 0.1
+
+
 def gaps(times: list[float]) -> list[float]:
     return [b - a for a, b in itertools.pairwise(times)]
 
@@ -214,7 +219,7 @@ def test_crawl_delay_is_a_floor_measured_at_the_server(tmp_path: Path, run_env: 
         crawl(run_env, tmp_path / "r.sqlite", [f"{site.url}/a{i}" for i in range(5)], "AUTOTHROTTLE_ENABLED=1")
     between = gaps(site.times())
     assert len(between) == 4
-    assert min(between) >= 0.6 - 0.02, between
+    assert min(between) >= 0.6 - ARRIVAL_JITTER, between
 
 
 @pytest.mark.crawl
@@ -229,7 +234,7 @@ def test_crawl_delay_is_capped(tmp_path: Path, run_env: dict[str, str]) -> None:
         )
     between = gaps(site.times())
     assert counts["robots/crawl_delay_capped"] == 1
-    assert min(between) >= 0.4 - 0.02, between
+    assert min(between) >= 0.4 - ARRIVAL_JITTER, between
     assert max(between) < 10, between  # not 3600 s (the first gap holds the first extraction's imports)
 
 
@@ -314,7 +319,8 @@ def test_min_delay_holds_against_autothrottle(tmp_path: Path, run_env: dict[str,
         )
     between = gaps(site.times())
     assert len(between) == 7
-    assert min(between) >= 0.5 - 0.02, between
+    assert min(between) >= 0.5 - ARRIVAL_JITTER, between
+    assert sum(between) / len(between) >= 0.5 - 0.02, between  # arrival jitter evens out
 
 
 @pytest.mark.crawl

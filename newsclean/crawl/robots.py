@@ -16,7 +16,8 @@ robots.txt answers 401, 403, 429 or 5xx or does not answer. Per host, once a run
 - ``Crawl-delay`` for ``newsclean`` becomes a floor of the host's delay (capped at
   ``NEWSCLEAN_CRAWL_DELAY_MAX``), held by :class:`~newsclean.crawl.politeness.PolitenessMiddleware`.
 
-``/.well-known/tdmrep.json`` is fetched once per host as well (W3C TDMRep); its rules, the
+``/.well-known/tdmrep.json`` is fetched once per host as well (W3C TDMRep), before the first page
+robots.txt allows there; its rules, the
 ``tdm-reservation``/``tdm-policy`` and ``X-Robots-Tag`` headers of each response, the robots.txt
 ``Content-Signal`` lines and the AI crawlers robots.txt disallows a page to are put in the
 request's ``meta["newsclean_signals"]``; :class:`SignalsMiddleware` adds the page's ``<meta>``
@@ -67,7 +68,7 @@ class HostRules:
     parser: ProtegoRobotParser
     fetched: float = field(default_factory=time.monotonic)
     content_signals: list[str] = field(default_factory=list)
-    tdm: list[optout.TdmRule] = field(default_factory=list)
+    tdm: list[optout.TdmRule] | None = None  # None: tdmrep.json not fetched yet
 
 
 class RobotsMiddleware(RobotsTxtMiddleware):
@@ -80,6 +81,7 @@ class RobotsMiddleware(RobotsTxtMiddleware):
         self.retry = config.ROBOTS_RETRY.get(crawler.settings)
         self.crawl_delay_max = config.CRAWL_DELAY_MAX.get(crawler.settings)
         self.hosts: dict[str, HostRules | list[Deferred[HostRules]]] = {}  # a list: being fetched
+        self.tdm_waiting: dict[str, list[Deferred[None]]] = {}  # hosts whose tdmrep.json is being fetched
 
     # The API of Scrapy's middleware, and the one other components use ----------------------------
 
@@ -116,6 +118,8 @@ class RobotsMiddleware(RobotsTxtMiddleware):
             self._stats.inc_value("robotstxt/forbidden")
             logger.debug("Forbidden by robots.txt: %s", request.url)
             raise Refused(ROBOTS, request.url)
+        if rules.tdm is None:
+            await self._fetch_tdmrep(request.url, rules)
 
     def process_response(self, request: Request, response: Response) -> Response:
         if request.meta.get("dont_obey_robotstxt"):
@@ -137,7 +141,7 @@ class RobotsMiddleware(RobotsTxtMiddleware):
         ai = [f"robots:{agent}" for agent in optout.AI_CRAWLERS if not rules.parser.rp.can_fetch(url, agent)]
         if rules.state != "parsed":
             ai = []
-        return optout.merged(optout.tdmrep_for(url, rules.tdm), rules.content_signals, ai)
+        return optout.merged(optout.tdmrep_for(url, rules.tdm or []), rules.content_signals, ai)
 
     # Fetching robots.txt and tdmrep.json --------------------------------------------------------
 
@@ -205,7 +209,6 @@ class RobotsMiddleware(RobotsTxtMiddleware):
             text = decode_robotstxt(response.body, self.crawler.spider)
             rules.content_signals = optout.content_signals(text, ("*", self.useragent))
             self._crawl_delay(parts.hostname or "", rules)
-        rules.tdm = await self._tdmrep(f"{base}/.well-known/tdmrep.json")
         return rules
 
     def _unreachable(self, url: str, why: str) -> HostRules:
@@ -236,6 +239,26 @@ class RobotsMiddleware(RobotsTxtMiddleware):
         polite = self.crawler.get_downloader_middleware(PolitenessMiddleware)
         if polite is not None:
             polite.set_crawl_delay(host, delay)
+
+    async def _fetch_tdmrep(self, url: str, rules: HostRules) -> None:
+        """Read the host's tdmrep.json into ``rules.tdm`` once (other requests wait for it)."""
+        netloc = _netloc(url)
+        waiting = self.tdm_waiting.get(netloc)
+        if waiting is not None:
+            waiter: Deferred[None] = Deferred()
+            waiting.append(waiter)
+            await maybe_deferred_to_future(waiter)
+            return
+        waiting = self.tdm_waiting[netloc] = []
+        parts = urlsplit(url)
+        try:
+            rules.tdm = await self._tdmrep(f"{parts.scheme}://{parts.netloc}/.well-known/tdmrep.json")
+        finally:
+            if rules.tdm is None:
+                rules.tdm = []
+            del self.tdm_waiting[netloc]
+            for waiter in waiting:
+                waiter.callback(None)
 
     async def _tdmrep(self, url: str) -> list[optout.TdmRule]:
         try:
