@@ -126,14 +126,18 @@ def test_robots_txt_statuses_as_rfc_9309_says(tmp_path: Path, run_env: dict[str,
         "500": (500, {}, b"oops"),
         "503": (503, {}, b"down"),
         "timeout": "hang",
+        "5 redirects": (301, {"Location": "/r1"}, b""),
+        "6 redirects": (301, {"Location": "/r1"}, b""),
     }
+    hops = {"5 redirects": 5, "6 redirects": 6}
     with ExitStack() as stack:
-        sites = {
-            name: stack.enter_context(
-                loop_site({"/robots.txt": answer, "/a-open": page(f"open {name}"), "/a-private": page(f"priv {name}")})
-            )
-            for name, answer in cases.items()
-        }
+        sites = {}
+        for name, answer in cases.items():
+            answers = {"/robots.txt": answer, "/a-open": page(f"open {name}"), "/a-private": page(f"priv {name}")}
+            if name in hops:
+                answers |= {f"/r{i}": (301, {"Location": f"/r{i + 1}"}, b"") for i in range(1, hops[name])}
+                answers[f"/r{hops[name]}"] = cases["200"]
+            sites[name] = stack.enter_context(loop_site(answers))
         refused_port = f"http://127.0.0.1:{free_port()}"
         urls = [f"{s.url}/{p}" for s in sites.values() for p in ("a-open", "a-private")]
         urls.append(f"{refused_port}/a-open")
@@ -141,21 +145,25 @@ def test_robots_txt_statuses_as_rfc_9309_says(tmp_path: Path, run_env: dict[str,
         counts = crawl(run_env, db, urls)
     fetched = {name: [p for p in s.paths() if p.startswith("/a")] for name, s in sites.items()}
     assert fetched["200"] == ["/a-open"]  # Disallow obeyed
+    assert fetched["5 redirects"] == ["/a-open"]  # RFC 9309: at least five redirects followed
+    assert fetched["6 redirects"] == []  # more: unreachable
     for name in ("404", "401", "403"):  # unavailable: every page allowed
         assert sorted(fetched[name]) == ["/a-open", "/a-private"], name
     for name in ("429", "500", "503", "timeout"):  # unreachable: nothing but robots.txt asked
         assert fetched[name] == [], name
         assert set(sites[name].paths()) == {"/robots.txt"}, name
+    assert "/r5" in sites["6 redirects"].paths()
+    assert "/r6" not in sites["6 redirects"].paths()
     # Scrapy's retries of 429, 5xx and timeouts come first (RETRY_TIMES=2: three tries)
     assert sites["503"].paths().count("/robots.txt") == 3
     stored = rows(db)
-    assert len(stored) == 1 + 3 * 2
-    assert counts["robots/unreachable"] == 5  # 429, 500, 503, timeout, connection refused
-    assert counts["robots/unreachable_refused"] == 9  # both pages of four sites, one of the refused port
+    assert len(stored) == 2 + 3 * 2
+    assert counts["robots/unreachable"] == 6  # 429, 500, 503, timeout, 6 redirects, connection refused
+    assert counts["robots/unreachable_refused"] == 11  # both pages of five sites, one of the refused port
     assert counts["robots/unavailable"] == 3
-    assert counts["robots/disallowed"] == 1
-    assert counts["errors/robots"] == 1
-    assert counts["errors/robots_unreachable"] == 9
+    assert counts["robots/disallowed"] == 2
+    assert counts["errors/robots"] == 2
+    assert counts["errors/robots_unreachable"] == 11
 
 
 def rss(*links: str) -> tuple[int, dict[str, str], bytes]:
@@ -365,3 +373,25 @@ def test_challenge_page_pauses_the_site_with_retry_after(tmp_path: Path, run_env
     assert counts["blocked/challenge"] == 1
     proc = run(["newsclean", "check-sites", "--db", str(db)], run_env, check=False)
     assert "article: blocked: a challenge page" in proc.stdout
+
+
+def test_floor_is_the_largest_of_setting_site_and_crawl_delay() -> None:
+    """A site's ``min_delay`` raises the floor on its own domains only; a Crawl-delay raises it on its host."""
+    from scrapy.utils.test import get_crawler
+
+    from newsclean.crawl.politeness import PolitenessMiddleware
+    from newsclean.crawl.spider import NewsSpider
+    from newsclean.sites import Site
+
+    class Slow(NewsSpider):
+        name = "slow"
+        site = Site(name="slow", domains=("slow.example",), min_delay=0.7)
+
+    crawler = get_crawler(Slow, {"NEWSCLEAN_MIN_DELAY": "0.2", "NEWSCLEAN_WORKERS": 0})
+    crawler.spider = crawler._create_spider()
+    polite = PolitenessMiddleware(crawler)
+    assert polite.floor_for("https://www.slow.example/a") == 0.7
+    assert polite.floor_for("https://other.example/a") == 0.2
+    polite.set_crawl_delay("other.example", 1.5)
+    assert polite.floor_for("https://other.example/a") == 1.5
+    assert polite.floor_for("https://www.slow.example/a") == 0.7
