@@ -16,7 +16,7 @@ from trafilatura.metadata import extract_metadata
 
 from newsclean import dates
 from newsclean.article import Article
-from newsclean.extraction import agencies, clean, fields, metadata, stopwords, xpaths
+from newsclean.extraction import agencies, clean, fields, metadata, paywall, stopwords, xpaths
 from newsclean.extraction.clean import HEADING_LINES
 from newsclean.extraction.html import (
     MAX_PAGE_SIZE,
@@ -254,7 +254,10 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
     dek = _dek(tree) if rules.body else ""  # read before the site's prune rules take the header away
 
     removed: list[clean.Removal] = []
+    # The declared paywalled parts are looked for before anything is removed: present, hidden or not.
+    wall = paywall.declared_parts(tree, meta.accessible_for_free, meta.paywalled_parts)
     _prune_invisible(tree, removed)
+    paywall.remove_boxes(tree, wall, removed)
     for xpath in rules.prune:
         clean.prune(tree, xpath, f"prune:{xpath}", removed)
     clean.keep_embedded_posts(tree, xpaths.EMBEDDED_POSTS)
@@ -294,6 +297,7 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
     # written for the layout that changed too).
     lines = _drop_link_cards(tree, lines, removed, 1 if body_missed else CARD_RUN)
     lines = clean.drop_lines(lines, clean.BOILERPLATE_LINES, "boilerplate", removed)
+    lines, prompt_at_end = paywall.drop_prompts(lines, wall, removed)
     own_urls = {u.rstrip("/") for u in (url, meta.canonical_url) if u}
     lines = clean.drop_lines(lines, [re.compile(re.escape(u) + "/?") for u in own_urls], "own URL", removed)
 
@@ -318,8 +322,11 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
         if why := _not_an_article(tree, lines):
             return Extraction(None, f"no article body (the site rules' body XPaths match nothing; {why})", removed)
     lines, signals = agencies.scan(lines, removed)
+    if not lines and "prompt" in wall.evidence:
+        return Extraction(None, "paywall prompt only: the page's text is a paywall prompt, no article", removed)
     if not lines:
         return Extraction(None, "no article text found", removed)
+    access, truncated = paywall.judge(wall, lines, prompt_at_end)
 
     text = "\n\n".join(lines)
     bylines = [meta.authors, _split_author(_clean_attr(doc, "author"))]
@@ -358,6 +365,8 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
         text=text,
         rules=rules.name if rules is not GENERIC else "generic",
         method=method,
+        access=access,
+        truncated=truncated,
     )
     return Extraction(article.finish(), "", removed)
 
