@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import lxml.etree
 from lxml.html import HtmlElement
 
 from newsclean.extraction.html import node_text, remove
@@ -57,6 +58,7 @@ _PROMPTS = (
     r"become\s+an?\s+(?:subscriber|member)|start\s+your\s+(?:free\s+)?(?:trial|subscription))\b.{0,80}",
     r"(?:to\s+)?read\s+(?:the\s+)?(?:full|whole|rest\s+of\s+the|complete)\s+(?:article|story),?\s+"
     r"(?:please\s+)?(?:subscribe|sign\s+in|log\s*in|register|become\s+an?\s+(?:subscriber|member))\b.{0,80}",
+    r"to\s+read\s+the\s+(?:full|whole|rest\s+of\s+the|complete)\s+(?:article|story)",
     r"(?:the\s+rest\s+of\s+)?this\s+(?:article|story|content|post|piece)\s+is\s+(?:only\s+|exclusively\s+)?"
     r"(?:for|available\s+(?:only\s+)?(?:to|for)|reserved\s+for|exclusive\s+to)\s+(?:our\s+|paying\s+|paid\s+)?"
     r"(?:subscribers|members)\b.{0,80}",
@@ -71,14 +73,15 @@ _PROMPTS = (
     r"(?:jetzt\s+)?weiterlesen\s+mit\s+.{1,60}",
     r"(?:dieser|der)\s+(?:artikel|beitrag|inhalt)\s+ist\s+(?:nur\s+|exklusiv\s+)?(?:für|fuer)\s+"
     r"(?:abonnent(?:inn)?en|abonnentinnen\s+und\s+abonnenten|abonnenten|\S+[-\s]?(?:plus|abonnent(?:inn)?en))\b.{0,80}",
-    r"bereits\s+(?:abonnent(?:in)?|abonniert|registriert|kunde)\s*\??\s*(?:(?:jetzt\s+|hier\s+)?"
+    r"(?:sie\s+sind\s+)?bereits\s+(?:abonnent(?:in)?|abonniert|registriert|kunde)\s*\??\s*(?:(?:jetzt\s+|hier\s+)?"
     r"(?:anmelden|einloggen)\b.{0,40})?",
     r"(?:um\s+)?(?:den|diesen)\s+(?:ganzen\s+|vollständigen\s+|kompletten\s+)?(?:artikel|beitrag)\s+zu\s+lesen,?\s+"
     r".{0,60}(?:abo|abonnieren|anmelden|registrieren)\b.{0,40}",
+    r"für\s+\d[\d.,]*\s*(?:€|euro)\s+(?:können\s+sie\s+)?(?:diesen|den)\s+artikel\s+(?:erwerben|kaufen|lesen)\b.{0,40}",
     # French
     r"(?:la\s+suite\s+de\s+)?cet\s+article\s+est\s+réservé\s+(?:aux\s+abonnés|à\s+nos\s+abonnés)\b.{0,80}",
     r"la\s+suite\s+(?:de\s+cet\s+article\s+)?est\s+réservée\s+aux\s+abonnés\b.{0,80}",
-    r"il\s+vous\s+reste\s+\d+\s*%\s+de\s+cet\s+article\s+à\s+lire\b.{0,60}",
+    r"il\s+vous\s+reste\s+\d+(?:[.,]\d+)?\s*%\s+de\s+cet\s+article\s+à\s+lire\b.{0,60}",
     r"déjà\s+abonnée?\s*\??\s*(?:(?:se\s+connecter|connectez-vous|je\s+me\s+connecte)\b.{0,40})?",
     r"abonnez-vous\s+pour\s+(?:lire|continuer|poursuivre)\b.{0,80}",
     # Spanish
@@ -118,7 +121,20 @@ _BOX_WORDS = re.compile(
     r"subscri|abonn|suscr|assin|abbona|log\s*in|sign\s*in|sign\s*up|anmeld|einlog|connect|accedi|sesión|registr",
     re.IGNORECASE,
 )
-_FOLLOWING = "following::*[self::p or self::li or self::blockquote or self::h2 or self::h3 or self::h4]"
+_NO_TEXT = frozenset({"script", "style", "template", "noscript"})
+# Words one of the prompts holds: a cheap test before the prompts' patterns.
+_PROMPT_HINT = re.compile(
+    r"subscri|member|already|read|abonn|abo\b|weiterlesen|bereits|réserv|suscri|assin|abbonat|lire|leyendo|"
+    r"reserv|exclusiv|limit|plus|login|log in|sign in",
+    re.IGNORECASE,
+)
+# A paywall box or prompt directly follows the text when at most this many letters and digits of
+# the page lie between the end of the text's last line and it (a share bar, a tag list).
+FOLLOW_GAP = 400
+# What a paywall mark says: a box with a prompt marks the page wherever it is; a box its name calls
+# a paywall (with buttons only) and a prompt outside any box, only where they directly follow the text.
+PROMPT_BOX = 2
+NAMED_BOX = PROMPT_OUTSIDE = 1
 _SELECTOR = re.compile(r"([a-zA-Z][\w-]*+)?((?:[.#][\w-]++)++)")
 
 
@@ -132,9 +148,12 @@ class Paywall:
     # The declared paywalled parts: that many selectors, that many matched nothing or were empty.
     selectors: int = 0
     missing: int = 0
-    # For each paywall box removed: whether it held a prompt, whether its name says "paywall", and
-    # the texts of the text blocks that follow it in the page.
-    boxes: list[tuple[bool, bool, set[str]]] = field(default_factory=list)
+    empty: int = 0
+    # The page's text as a key (letters and digits only, case-folded) and, for each paywall box and
+    # each prompt printed outside one, where it starts in that key and what it says (PROMPT_BOX,
+    # NAMED_BOX, PROMPT_OUTSIDE; 0 for a box of buttons that names no paywall).
+    key: str = ""
+    marks: list[tuple[int, int]] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
 
 
@@ -189,41 +208,73 @@ def declared_parts(tree: HtmlElement, accessible: str, selectors: list[str]) -> 
         if texts:
             found.parts.append(texts)
             found.evidence.append(f"json-ld:hasPart {selector}")
+        elif nodes:
+            found.empty += 1
+            found.evidence.append(f"json-ld:hasPart {selector} (empty)")
         else:
             found.missing += 1
-            found.evidence.append(f"json-ld:hasPart {selector} (missing or empty)")
+            found.evidence.append(f"json-ld:hasPart {selector} (missing)")
     return found
 
 
+def _key(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
 def remove_boxes(tree: HtmlElement, found: Paywall, removed: list[Removal]) -> None:
-    """Remove the paywall boxes of ``tree``: elements its class or id names a paywall, short, without
-    running text, that hold a subscription prompt or its buttons. Run after invisible elements are
-    removed (a hidden box is no prompt any reader sees)."""
-    candidates = [
-        n
-        for n in tree.iter("div", "section", "aside", "p", "span", "form", "footer")
-        if _BOX_NAME.search(f"{n.get('class') or ''} {n.get('id') or ''}")
-    ]
+    """Remove the paywall boxes of ``tree`` (elements its class or id names a paywall, short, without
+    running text, that hold a subscription prompt or its buttons), and note where they and the
+    prompts printed outside them are in the page. Run after invisible elements are removed (a
+    hidden box is no prompt any reader sees)."""
     boxes: list[HtmlElement] = []
-    for node in candidates:
+    for node in tree.iter("div", "section", "aside", "p", "span", "form", "footer"):
         if len(boxes) >= MAX_BOXES:
             break
-        if any(b in node.iterancestors() for b in boxes) or node.getparent() is None:
+        if not _BOX_NAME.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
+            continue
+        if any(b in node.iterancestors() for b in boxes):
             continue
         text = node_text(node)
         if not text or len(text) > BOX_MAX_CHARS:
             continue
-        lines = [t for t in (node_text(e) for e in node.iter()) if t]
         # A paragraph of running text that is no prompt: the paywalled article itself (Google's own
         # example marks the paywalled content class="paywall"), which stays.
         if any(len(t) >= BOX_PARAGRAPH_CHARS and not _is_prompt(t) for t in (node_text(p) for p in node.iter("p"))):
             continue
-        if any(_is_prompt(t) for t in lines) or _BOX_WORDS.search(text):
+        if _BOX_WORDS.search(text) or any(_is_prompt(t) for t in (node_text(e) for e in node.iter())):
             boxes.append(node)
+    # (the elements themselves are held: an lxml element's id() lasts only as long as its proxy)
+    inside = {e for b in boxes for e in b.iter()}
+    strength = {
+        b: PROMPT_BOX
+        if any(_is_prompt(node_text(e)) for e in b.iter())
+        else NAMED_BOX
+        if _PAYWALL_NAME.search(f"{b.get('class') or ''} {b.get('id') or ''}")
+        else 0
+        for b in boxes
+    }
+    parts: list[str] = []
+    pos = 0
+    for event, node in lxml.etree.iterwalk(tree, events=("start", "end")):
+        if not isinstance(node.tag, str):
+            continue
+        if event == "start":
+            if strength.get(node):
+                found.marks.append((pos, strength[node]))
+            runs = [node.text] if node.tag not in _NO_TEXT else []
+        else:
+            runs = [node.tail]
+        for run in runs:
+            if not run or not run.strip():
+                continue
+            line = " ".join(run.split())
+            if node not in inside and _PROMPT_HINT.search(line) and _is_prompt(line):
+                found.marks.append((pos, PROMPT_OUTSIDE))
+            key = _key(run)
+            parts.append(key)
+            pos += len(key)
+    found.key = "".join(parts)
     for node in boxes:
-        prompt = any(_is_prompt(t) for t in (node_text(e) for e in node.iter()) if t)
-        named = bool(_PAYWALL_NAME.search(f"{node.get('class') or ''} {node.get('id') or ''}"))
-        found.boxes.append((prompt, named, {t for t in (node_text(p) for p in node.xpath(_FOLLOWING)) if t}))
         found.evidence.append(f"markup:{node.tag}.{(node.get('class') or node.get('id') or '').split()[0][:40]}")
         removed.append(("paywall box", node_text(node)))
         remove(node)
@@ -249,16 +300,31 @@ def drop_prompts(lines: list[str], found: Paywall, removed: list[Removal]) -> tu
     return kept, prompt_at_end
 
 
+def _follows_text(found: Paywall, lines: list[str]) -> tuple[bool, bool]:
+    """Whether a box or prompt marks the page, and whether one directly follows the text's last line."""
+    marked = any(m == PROMPT_BOX for _, m in found.marks)
+    tail = _key(lines[-1])[-60:] if lines else ""
+    end = found.key.rfind(tail) if tail else -1
+    if end < 0:
+        return marked, False
+    end += len(tail)
+    follows = any(m and 0 <= pos - end <= FOLLOW_GAP for pos, m in found.marks)
+    return marked or follows, follows
+
+
 def judge(found: Paywall, lines: list[str], prompt_at_end: bool) -> tuple[str, bool]:
-    """``access`` and ``truncated`` of the text ``lines`` (prompts already removed)."""
-    text = set(lines)
-    # A box cuts the text when no line of the text comes after it in the page. One with a prompt marks
-    # the page; one with only buttons (Subscribe, Log in) where its name says paywall and it cuts the
-    # text (a vendor's box, Piano's, also holds newsletter offers).
-    cuts = [(prompt, named) for prompt, named, after in found.boxes if not text.intersection(after)]
-    cut_by_box = any(prompt or named for prompt, named in cuts)
-    marked = any(prompt for prompt, _, _ in found.boxes) or cut_by_box or "prompt" in found.evidence
-    if found.declared == "false" or marked or found.missing:
+    """``access`` and ``truncated`` of the text ``lines`` (prompts already removed).
+
+    Restricted: the JSON-LD says the article is not free, or a declared paywalled part is missing or
+    empty, or a prompt is in the text, or a paywall box with a prompt is on the page. Truncated (only
+    restricted): a prompt ends the text, or a paywall box or prompt directly follows its last line in
+    the page, or a declared paywalled part is empty or none of its paragraphs is in the text. A
+    declared part missing altogether does not say the text is cut: a site that sends the whole
+    article may add that class with its scripts (measured on a dev page).
+    """
+    marked, cut_by_mark = _follows_text(found, lines)
+    prompt = "prompt" in found.evidence
+    if found.declared == "false" or marked or prompt or found.missing or found.empty:
         access = RESTRICTED
     elif found.declared == "true":
         access = FREE
@@ -266,7 +332,6 @@ def judge(found: Paywall, lines: list[str], prompt_at_end: bool) -> tuple[str, b
         access = UNKNOWN
     if access != RESTRICTED or not lines:
         return access, False
-    # A declared paywalled part cuts the text when it is missing from the page, or when none of its
-    # paragraphs made it into the text.
-    cut_by_part = found.missing > 0 or any(not text.intersection(part) for part in found.parts)
-    return access, prompt_at_end or cut_by_part or cut_by_box
+    text = set(lines)
+    cut_by_part = found.empty > 0 or any(not text.intersection(part) for part in found.parts)
+    return access, prompt_at_end or cut_by_part or cut_by_mark
