@@ -44,8 +44,9 @@ def alarms(latest: dict[str, Any], history: list[dict[str, Any]]) -> list[str]:
     teasers = paywalled(latest)
     if latest["article_pages"] and teasers >= latest["article_pages"] and not latest["new"] + latest["updated"]:
         # Not a layout change: the site put its articles behind a paywall (or this run met only those).
-        reasons.append(f"paywall: all {teasers} article pages fetched were paywall teasers, nothing stored")
-    elif latest["article_pages"] and not latest["articles"]:
+        # The shares and lengths below mean nothing in such a run.
+        return [f"paywall: all {teasers} article pages fetched were paywall teasers, nothing stored"]
+    if latest["article_pages"] and not latest["articles"]:
         reasons.append(f"no article found in {latest['article_pages']} article pages fetched")
     elif not (latest["links"] or latest["not_modified"] or latest["skipped"]):
         reasons.append("no article links found in its feeds, sitemaps or listing pages")
