@@ -141,10 +141,11 @@ def test_prompts_in_other_languages(prompt: str) -> None:
 
 
 def test_a_prompt_right_after_the_text_outside_it_cuts_the_text() -> None:
-    # The prompt is printed in a block of its own that extraction leaves out; it follows the text.
+    # The prompt is printed in a block of its own that extraction leaves out; it follows the text of
+    # a page whose JSON-LD says it is not free (a financial daily's teaser, measured).
     snippet = "<div class='snippet-promo'><h4>To Read the Full Story</h4><a>Subscribe</a> <a>Sign In</a></div>"
     body = f"<main><article>{_paragraphs(STORY)}</article>{snippet}</main>"
-    article = extract(_page(body), URL, GENERIC).article
+    article = extract(_page(body, _ld(isAccessibleForFree=False)), URL, GENERIC).article
     assert article is not None
     assert article.text.split("\n\n") == STORY
     assert (article.access, article.truncated) == ("restricted", True)

@@ -121,20 +121,28 @@ _BOX_WORDS = re.compile(
     r"subscri|abonn|suscr|assin|abbona|log\s*in|sign\s*in|sign\s*up|anmeld|einlog|connect|accedi|sesión|registr",
     re.IGNORECASE,
 )
-_NO_TEXT = frozenset({"script", "style", "template", "noscript"})
-# Words one of the prompts holds: a cheap test before the prompts' patterns.
-_PROMPT_HINT = re.compile(
-    r"subscri|member|already|read|abonn|abo\b|weiterlesen|bereits|réserv|suscri|assin|abbonat|lire|leyendo|"
-    r"reserv|exclusiv|limit|plus|login|log in|sign in",
-    re.IGNORECASE,
+_NOT_ALNUM = re.compile(r"[\W_]+")
+# The page's text runs (script text included: it only ever widens a gap), as plain strings.
+_RUNS = lxml.etree.XPath("//text()", smart_strings=False)
+_PRECEDING = lxml.etree.XPath("preceding::text()", smart_strings=False)
+_OWN_TEXT = lxml.etree.XPath(".//text()", smart_strings=False)
+_BOX_WORDS_IN_MARKUP = ("paywall", "pay-wall", "regwall", "tp-container", "tp-modal", "piano-")
+# Elements whose class or id may name a paywall (XPath's contains() is case-sensitive: "aywall"
+# finds Paywall and paywall; _BOX_NAME decides).
+_BOX_CANDIDATES = lxml.etree.XPath(
+    "//*[self::div or self::section or self::aside or self::p or self::span or self::form or self::footer]"
+    "[contains(@class, 'aywall') or contains(@id, 'aywall') or contains(@class, 'AYWALL')"
+    " or contains(@class, 'regwall')"
+    " or contains(@id, 'regwall') or contains(@class, 'tp-') or contains(@id, 'tp-') or contains(@class, 'piano-')"
+    " or contains(@id, 'piano-') or contains(@class, 'ay-wall') or contains(@id, 'ay-wall')]"
 )
 # A paywall box or prompt directly follows the text when at most this many letters and digits of
 # the page lie between the end of the text's last line and it (a share bar, a tag list).
 FOLLOW_GAP = 400
-# What a paywall mark says: a box with a prompt marks the page wherever it is; a box its name calls
-# a paywall (with buttons only) and a prompt outside any box, only where they directly follow the text.
+# What a paywall box says: one with a prompt marks the page wherever it is; one its name calls a
+# paywall (with buttons only), like a prompt outside any box, only where it directly follows the text.
 PROMPT_BOX = 2
-NAMED_BOX = PROMPT_OUTSIDE = 1
+NAMED_BOX = 1
 _SELECTOR = re.compile(r"([a-zA-Z][\w-]*+)?((?:[.#][\w-]++)++)")
 
 
@@ -149,10 +157,10 @@ class Paywall:
     selectors: int = 0
     missing: int = 0
     empty: int = 0
-    # The page's text as a key (letters and digits only, case-folded) and, for each paywall box and
-    # each prompt printed outside one, where it starts in that key and what it says (PROMPT_BOX,
-    # NAMED_BOX, PROMPT_OUTSIDE; 0 for a box of buttons that names no paywall).
-    key: str = ""
+    # The page's text runs (text nodes) once its boxes are removed, and for each box the index of the
+    # run it stood before and what it says (PROMPT_BOX, NAMED_BOX; 0 for a box of buttons that
+    # names no paywall).
+    runs: list[str] = field(default_factory=list)
     marks: list[tuple[int, int]] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
 
@@ -218,16 +226,22 @@ def declared_parts(tree: HtmlElement, accessible: str, selectors: list[str]) -> 
 
 
 def _key(text: str) -> str:
-    return "".join(c for c in text.casefold() if c.isalnum())
+    return _NOT_ALNUM.sub("", text.casefold())
 
 
-def remove_boxes(tree: HtmlElement, found: Paywall, removed: list[Removal]) -> None:
+def names_a_paywall(html: str) -> bool:
+    """Whether the page's markup may name a paywall box at all: a cheap look before any element is."""
+    low = html.lower()
+    return any(word in low for word in _BOX_WORDS_IN_MARKUP)
+
+
+def remove_boxes(tree: HtmlElement, found: Paywall, removed: list[Removal], look: bool = True) -> None:
     """Remove the paywall boxes of ``tree`` (elements its class or id names a paywall, short, without
-    running text, that hold a subscription prompt or its buttons), and note where they and the
-    prompts printed outside them are in the page. Run after invisible elements are removed (a
-    hidden box is no prompt any reader sees)."""
+    running text, that hold a subscription prompt or its buttons), noting where they were, and keep
+    the page's text runs. Run after invisible elements are removed (a hidden box is no prompt any
+    reader sees). ``look``: False when the page's markup names no paywall (:func:`names_a_paywall`)."""
     boxes: list[HtmlElement] = []
-    for node in tree.iter("div", "section", "aside", "p", "span", "form", "footer"):
+    for node in _BOX_CANDIDATES(tree) if look else ():
         if len(boxes) >= MAX_BOXES:
             break
         if not _BOX_NAME.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
@@ -243,41 +257,21 @@ def remove_boxes(tree: HtmlElement, found: Paywall, removed: list[Removal]) -> N
             continue
         if _BOX_WORDS.search(text) or any(_is_prompt(t) for t in (node_text(e) for e in node.iter())):
             boxes.append(node)
-    # (the elements themselves are held: an lxml element's id() lasts only as long as its proxy)
-    inside = {e for b in boxes for e in b.iter()}
-    strength = {
-        b: PROMPT_BOX
-        if any(_is_prompt(node_text(e)) for e in b.iter())
-        else NAMED_BOX
-        if _PAYWALL_NAME.search(f"{b.get('class') or ''} {b.get('id') or ''}")
-        else 0
-        for b in boxes
-    }
-    parts: list[str] = []
-    pos = 0
-    for event, node in lxml.etree.iterwalk(tree, events=("start", "end")):
-        if not isinstance(node.tag, str):
-            continue
-        if event == "start":
-            if strength.get(node):
-                found.marks.append((pos, strength[node]))
-            runs = [node.text] if node.tag not in _NO_TEXT else []
-        else:
-            runs = [node.tail]
-        for run in runs:
-            if not run or not run.strip():
-                continue
-            line = " ".join(run.split())
-            if node not in inside and _PROMPT_HINT.search(line) and _is_prompt(line):
-                found.marks.append((pos, PROMPT_OUTSIDE))
-            key = _key(run)
-            parts.append(key)
-            pos += len(key)
-    found.key = "".join(parts)
-    for node in boxes:
-        found.evidence.append(f"markup:{node.tag}.{(node.get('class') or node.get('id') or '').split()[0][:40]}")
-        removed.append(("paywall box", node_text(node)))
-        remove(node)
+    removed_runs = 0  # the runs of the boxes before this one, gone from the page's runs
+    for box in boxes:
+        index = len(_PRECEDING(box)) - removed_runs
+        removed_runs += len(_OWN_TEXT(box))
+        if any(_is_prompt(node_text(e)) for e in box.iter()):
+            found.marks.append((index, PROMPT_BOX))
+        elif _PAYWALL_NAME.search(f"{box.get('class') or ''} {box.get('id') or ''}"):
+            found.marks.append((index, NAMED_BOX))
+        found.evidence.append(f"markup:{box.tag}.{(box.get('class') or box.get('id') or '').split()[0][:40]}")
+        removed.append(("paywall box", node_text(box)))
+        remove(box)
+    # Where the text ends in the page is looked for only on a page its JSON-LD or a box says is
+    # restricted: there a box or prompt right after the text says where the free part ends.
+    if boxes or found.declared == "false" or found.parts or found.missing or found.empty:
+        found.runs = _RUNS(tree)
 
 
 def drop_prompts(lines: list[str], found: Paywall, removed: list[Removal]) -> tuple[list[str], bool]:
@@ -301,15 +295,31 @@ def drop_prompts(lines: list[str], found: Paywall, removed: list[Removal]) -> tu
 
 
 def _follows_text(found: Paywall, lines: list[str]) -> tuple[bool, bool]:
-    """Whether a box or prompt marks the page, and whether one directly follows the text's last line."""
+    """Whether a box or prompt marks the page, and whether one directly follows the text's last line
+    (at most FOLLOW_GAP letters and digits of the page between them)."""
     marked = any(m == PROMPT_BOX for _, m in found.marks)
-    tail = _key(lines[-1])[-60:] if lines else ""
-    end = found.key.rfind(tail) if tail else -1
-    if end < 0:
+    if not found.runs:
         return marked, False
-    end += len(tail)
-    follows = any(m and 0 <= pos - end <= FOLLOW_GAP for pos, m in found.marks)
-    return marked or follows, follows
+    line = _key(lines[-1]) if lines else ""
+    runs = found.runs
+    # The last run of the page that ends the text's last line (a piece of 4 letters or more of it).
+    last = next(
+        (i for i in range(len(runs) - 1, -1, -1) if len(k := _key(runs[i])) >= 4 and line.endswith(k[-60:])), None
+    )
+    if last is None:
+        return marked, False
+    boxes = {i: m for i, m in found.marks if m}
+    gap = 0
+    for i in range(last + 1, len(runs) + 1):
+        if boxes.get(i):
+            return True, True
+        if i == len(runs) or gap > FOLLOW_GAP:
+            break
+        run = runs[i]
+        if len(run) <= 2 * PROMPT_MAX_CHARS and _is_prompt(" ".join(run.split())):
+            return True, True
+        gap += len(_key(run))
+    return marked, False
 
 
 def judge(found: Paywall, lines: list[str], prompt_at_end: bool) -> tuple[str, bool]:
