@@ -46,6 +46,7 @@ BOX_PARAGRAPH_CHARS = 200
 MAX_SELECTORS = 10
 MAX_SELECTOR_CHARS = 200
 MAX_BOXES = 20
+MAX_CANDIDATES = 200  # elements named like a paywall looked at (nested by the thousand, each costs its subtree)
 
 _S = r"[\s\u00a0]*+"
 _END = r"[\s.…!:?\-–—>»›]*+"  # "Subscribe to continue reading…", "Log in »"
@@ -241,8 +242,8 @@ def remove_boxes(tree: HtmlElement, found: Paywall, removed: list[Removal], look
     the page's text runs. Run after invisible elements are removed (a hidden box is no prompt any
     reader sees). ``look``: False when the page's markup names no paywall (:func:`names_a_paywall`)."""
     boxes: list[HtmlElement] = []
-    for node in _BOX_CANDIDATES(tree) if look else ():
-        if len(boxes) >= MAX_BOXES:
+    for seen, node in enumerate(_BOX_CANDIDATES(tree) if look else ()):
+        if len(boxes) >= MAX_BOXES or seen >= MAX_CANDIDATES:
             break
         if not _BOX_NAME.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
             continue
