@@ -1,13 +1,19 @@
 """Paywalls in extraction: ``access`` and ``truncated`` from what the page says of itself (JSON-LD
 ``isAccessibleForFree`` and ``hasPart``), paywall boxes and prompt lines; prompts never stay in the
-text, and an article paragraph that mentions subscribing is never taken for one."""
+text, and an article paragraph that mentions subscribing is never taken for one. Then the
+validation pipeline: a truncated teaser is dropped and counted."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
 
+from newsclean import stats
+from newsclean.article import Article
+from newsclean.crawl.pipelines import ValidationPipeline
 from newsclean.extraction import extract, paywall
 from newsclean.sites import GENERIC
 
@@ -196,3 +202,30 @@ def test_selectors_read_are_simple_ones_only() -> None:
     assert paywall.selector_xpath("div#locked, .a.b") is not None
     assert paywall.selector_xpath("article > .paywall") is None
     assert paywall.selector_xpath("." + "a" * 300) is None
+
+
+# --- the crawl's side: a teaser is dropped and counted, a real free part is kept ----------------
+
+
+def _validation(**settings: object) -> ValidationPipeline:
+    return ValidationPipeline.from_crawler(get_crawler(settings_dict=settings))
+
+
+def _item(words: int, access: str = "restricted", truncated: bool = True) -> Article:
+    text = " ".join(["word"] * words)
+    return Article(url=URL, title="Night buses", text=text, access=access, truncated=truncated).finish()
+
+
+def test_validation_drops_a_truncated_teaser_and_counts_it() -> None:
+    pipeline = _validation()
+    with pytest.raises(DropItem, match="paywall_teaser"):
+        pipeline.process_item(_item(44))
+    assert stats.under(pipeline.crawler.stats.get_stats(), stats.DROPPED) == {stats.PAYWALL_TEASER: 1}
+
+
+def test_validation_keeps_a_real_free_part_and_untruncated_short_articles() -> None:
+    pipeline = _validation()
+    for item in (_item(120), _item(44, truncated=False), _item(44, access="unknown")):
+        assert pipeline.process_item(item) is item
+    lowered = _item(44)
+    assert _validation(NEWSCLEAN_PAYWALL_MIN_WORDS=40).process_item(lowered) is lowered

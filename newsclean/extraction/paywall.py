@@ -63,7 +63,7 @@ _PROMPTS = (
     r"(?:the\s+rest\s+of\s+)?this\s+(?:article|story|content|post|piece)\s+is\s+(?:only\s+|exclusively\s+)?"
     r"(?:for|available\s+(?:only\s+)?(?:to|for)|reserved\s+for|exclusive\s+to)\s+(?:our\s+|paying\s+|paid\s+)?"
     r"(?:subscribers|members)\b.{0,80}",
-    r"(?:this\s+(?:article|story|content)\s+is\s+)?(?:for\s+)?(?:subscribers|members)\s+only\b.{0,40}",
+    r"(?:this\s+(?:article|story|content)\s+is\s+)?(?:for\s+)?(?:subscribers|members)[\s-]+only(?:\s+(?:content|article))?",
     r"(?:subscription|subscriber\s+access)\s+required\b.{0,80}",
     r"already\s+(?:a\s+)?(?:subscriber|member|subscribed|have\s+an\s+account)\s*\??\s*(?:(?:please\s+)?"
     r"(?:log\s*in|sign\s*in)\b.{0,60})?",
