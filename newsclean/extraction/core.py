@@ -257,7 +257,7 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
     # The declared paywalled parts are looked for before anything is removed: present, hidden or not.
     wall = paywall.declared_parts(tree, meta.accessible_for_free, meta.paywalled_parts)
     _prune_invisible(tree, removed)
-    paywall.remove_boxes(tree, wall, removed, paywall.names_a_paywall(html))
+    paywall.remove_boxes(tree, wall, removed)
     for xpath in rules.prune:
         clean.prune(tree, xpath, f"prune:{xpath}", removed)
     clean.keep_embedded_posts(tree, xpaths.EMBEDDED_POSTS)

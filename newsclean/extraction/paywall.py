@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import lxml.etree
 from lxml.html import HtmlElement
@@ -127,16 +128,13 @@ _NOT_ALNUM = re.compile(r"[\W_]+")
 _RUNS = lxml.etree.XPath("//text()", smart_strings=False)
 _PRECEDING = lxml.etree.XPath("preceding::text()", smart_strings=False)
 _OWN_TEXT = lxml.etree.XPath(".//text()", smart_strings=False)
-_BOX_WORDS_IN_MARKUP = ("paywall", "pay-wall", "regwall", "tp-container", "tp-modal", "piano-")
-# Elements whose class or id may name a paywall (XPath's contains() is case-sensitive: "aywall"
-# finds Paywall and paywall; _BOX_NAME decides).
-_BOX_CANDIDATES = lxml.etree.XPath(
-    "//*[self::div or self::section or self::aside or self::p or self::span or self::form or self::footer]"
-    "[contains(@class, 'aywall') or contains(@id, 'aywall') or contains(@class, 'AYWALL')"
-    " or contains(@class, 'regwall')"
-    " or contains(@id, 'regwall') or contains(@class, 'tp-') or contains(@id, 'tp-') or contains(@class, 'piano-')"
-    " or contains(@id, 'piano-') or contains(@class, 'ay-wall') or contains(@id, 'ay-wall')]"
-)
+# The words looked for in classes and ids (XPath's contains() is case-sensitive: the usual forms;
+# _BOX_NAME decides, in any case).
+_NAMES = lxml.etree.XPath("//@class | //@id", smart_strings=False)
+_BOX_WORDS_IN_MARKUP = (
+    "paywall", "Paywall", "PayWall", "PAYWALL", "pay-wall", "regwall", "tp-container", "tp-modal", "piano-",
+)  # fmt: skip
+_BOX_TAGS = frozenset({"div", "section", "aside", "p", "span", "form", "footer"})
 # A paywall box or prompt directly follows the text when at most this many letters and digits of
 # the page lie between the end of the text's last line and it (a share bar, a tag list).
 FOLLOW_GAP = 400
@@ -230,21 +228,27 @@ def _key(text: str) -> str:
     return _NOT_ALNUM.sub("", text.casefold())
 
 
-def names_a_paywall(html: str) -> bool:
-    """Whether the page's markup may name a paywall box at all: a cheap look before any element is."""
-    low = html.lower()
-    return any(word in low for word in _BOX_WORDS_IN_MARKUP)
+@lru_cache(maxsize=64)
+def _candidates(words: tuple[str, ...]) -> lxml.etree.XPath:
+    tests = " or ".join(f"contains(@class, '{w}') or contains(@id, '{w}')" for w in words)
+    return lxml.etree.XPath(f"//*[{tests}]")
 
 
-def remove_boxes(tree: HtmlElement, found: Paywall, removed: list[Removal], look: bool = True) -> None:
+def remove_boxes(tree: HtmlElement, found: Paywall, removed: list[Removal]) -> None:
     """Remove the paywall boxes of ``tree`` (elements its class or id names a paywall, short, without
     running text, that hold a subscription prompt or its buttons), noting where they were, and keep
     the page's text runs. Run after invisible elements are removed (a hidden box is no prompt any
-    reader sees). ``look``: False when the page's markup names no paywall (:func:`names_a_paywall`)."""
+    reader sees)."""
     boxes: list[HtmlElement] = []
-    for seen, node in enumerate(_BOX_CANDIDATES(tree) if look else ()):
+    # One look at every class and id first: most pages name no paywall, and a look at each of
+    # their elements would cost more than the rest of this module.
+    names = " ".join(_NAMES(tree))
+    words = tuple(word for word in _BOX_WORDS_IN_MARKUP if word in names)
+    for seen, node in enumerate(_candidates(words)(tree) if words else ()):
         if len(boxes) >= MAX_BOXES or seen >= MAX_CANDIDATES:
             break
+        if node.tag not in _BOX_TAGS:
+            continue
         if not _BOX_NAME.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
             continue
         if any(b in node.iterancestors() for b in boxes):
