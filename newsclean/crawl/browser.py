@@ -136,8 +136,10 @@ class RenderHandler(ScrapyPlaywrightDownloadHandler):
                 self._hosts.pop(page, None)
                 if not page.is_closed():  # left open by a cancelled rendering: its slot is freed
                     await page.close()
+        took = round((time.monotonic() - started) * 1000)
         self._count(stats.RENDER_PAGES)
-        self._count(stats.RENDER_MS, round((time.monotonic() - started) * 1000))
+        self._count(stats.RENDER_MS, took)
+        logger.info("rendered in %d ms: %s", took, request.url)
         if maxsize and len(response.body) > maxsize:
             self._count(stats.RENDER_TOO_LARGE)
             logger.warning(

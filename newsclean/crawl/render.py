@@ -39,6 +39,17 @@ the reason extraction gave for the page as fetched plainly (``plain_reason``).""
 # Debian's chromium package: /usr/bin/chromium is a shell wrapper that Playwright cannot drive; the
 # binary it runs is this one.
 DEBIAN_CHROMIUM = ("/usr/lib/chromium/chromium", "/usr/lib/chromium/chrome-headless-shell")
+# Chromium's own traffic (updates, metrics, safe browsing, sync) is off: the browser fetches the pages
+# it is given and what they load, nothing else; no GPU on a server.
+BROWSER_ARGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--disable-gpu",
+    "--no-first-run",
+    "--mute-audio",
+]
 
 
 def browser_path(settings: Any) -> str | None:
@@ -80,7 +91,11 @@ def configure(settings: BaseSettings) -> bool:
     timeout = settings.getfloat("DOWNLOAD_TIMEOUT")
     values = {
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
-        "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": browser_path(settings), "headless": True},
+        "PLAYWRIGHT_LAUNCH_OPTIONS": {
+            "executable_path": browser_path(settings),
+            "headless": True,
+            "args": BROWSER_ARGS,
+        },
         # A navigation may take DOWNLOAD_TIMEOUT, as any download (the handler bounds the whole
         # rendering by it too).
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": timeout * 1000,
