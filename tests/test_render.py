@@ -9,15 +9,21 @@ same-origin script.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import textwrap
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 import pytest
+import scrapy
+from scrapy.http import HtmlResponse
 from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
 
 from newsclean import config, stats
 from newsclean.crawl import render
@@ -65,6 +71,8 @@ STORY_JS = "\n".join(
 
 # A shell whose script never comes: the page never shows `article p`.
 NEVER_SHELL = ARTICLE_SHELL.replace('<script src="/static/story.js"></script>', "")
+# A shell whose script takes longer to arrive than the crawl's DOWNLOAD_TIMEOUT: the navigation never ends.
+SLOW_SHELL = ARTICLE_SHELL.replace("/static/story.js", "/static/slow.js")
 # A shell whose script writes 300 KB of text: over the crawl's DOWNLOAD_MAXSIZE once rendered.
 HUGE_SHELL = ARTICLE_SHELL.replace(
     '<script src="/static/story.js"></script>',
@@ -78,6 +86,8 @@ PLAIN_ARTICLE = (
     + "</article></main></body></html>"
 )
 ROBOTS = "User-agent: *\nDisallow: /private/\n"
+TIMEOUT = 4  # the crawl's DOWNLOAD_TIMEOUT, seconds
+SLOW = 8  # seconds the slow script takes
 
 SITE_MODULE = """
 from newsclean.sites import Render, Site
@@ -104,6 +114,9 @@ class Web:
         html = {"Content-Type": "text/html; charset=utf-8"}
         if path == "/robots.txt":
             return 200, {"Content-Type": "text/plain"}, ROBOTS.encode()
+        if path == "/static/slow.js":
+            time.sleep(SLOW)
+            return 200, {"Content-Type": "application/javascript"}, STORY_JS.encode()
         if path == "/static/story.js":
             return 200, {"Content-Type": "application/javascript"}, STORY_JS.encode()
         offsite = self.base.replace("127.0.0.1", "localhost")
@@ -111,6 +124,7 @@ class Web:
             "/news/night-buses": ARTICLE_SHELL,
             "/news/never": NEVER_SHELL,
             "/news/huge": HUGE_SHELL,
+            "/news/slow": SLOW_SHELL,
             "/news/library": PLAIN_ARTICLE,
         }
         if path in pages:
@@ -138,8 +152,9 @@ def web() -> Iterator[Web]:
 
 def crawl(web: Web, db: Path, env: dict[str, str], *settings: str) -> tuple[dict[str, int], str]:
     """The generic article spider on the site's four pages: the run's counts and the crawl's log."""
-    urls = ",".join(f"{web.base}/news/{name}" for name in ("night-buses", "never", "huge", "library"))
-    cmd = crawl_cmd("article", None, db, "DOWNLOAD_MAXSIZE=100000", "NEWSCLEAN_WORKERS=0", *settings, urls=urls)
+    urls = ",".join(f"{web.base}/news/{name}" for name in ("night-buses", "never", "huge", "slow", "library"))
+    limits = ("DOWNLOAD_MAXSIZE=100000", f"DOWNLOAD_TIMEOUT={TIMEOUT}", "NEWSCLEAN_WORKERS=0")
+    cmd = crawl_cmd("article", None, db, *limits, *settings, urls=urls)
     proc = run(cmd, env, timeout=120)
     return json.loads(latest_run(db)["counts"]), proc.stderr
 
@@ -160,16 +175,18 @@ def test_a_javascript_page_is_rendered_under_the_crawls_rules(
     assert rendered["title"] == "Night buses return to the eastern districts"
     # A page whose text is in its HTML is never rendered.
     assert not stored["library"]["method"].endswith("+rendered")
-    # Three pages went to the browser: one rendered; one never showed its paragraphs in the site's
-    # 3 s (failed, the crawl went on); one rendered over DOWNLOAD_MAXSIZE (dropped).
+    # Four pages went to the browser: one rendered; one never showed its paragraphs in the site's
+    # 3 s and one never finished loading within DOWNLOAD_TIMEOUT (both failed, the crawl went on);
+    # one rendered over DOWNLOAD_MAXSIZE (dropped).
     name = stats.PREFIX
     assert counts[stats.RENDER_PAGES.removeprefix(name)] == 2
     assert counts[stats.RENDER_MS.removeprefix(name)] > 0
-    assert counts[stats.RENDER_FAILED.removeprefix(name)] == 2
+    assert counts[stats.RENDER_FAILED.removeprefix(name)] == 3
     assert counts[stats.RENDER_TOO_LARGE.removeprefix(name)] == 1
     assert stats.RENDER_NEEDS.removeprefix(name) not in counts
     # The pages the browser could not give count as pages without an article, as when fetched.
-    assert sum(v for k, v in counts.items() if k.startswith("skipped/")) == 2
+    assert sum(v for k, v in counts.items() if k.startswith("skipped/")) == 3
+    assert "rendering failed (TimeoutError)" in log
     # The browser's own requests under the crawl's rules, checked at the server: what robots.txt
     # forbids, what is off the site and pictures never arrived; the page's own script did.
     assert "/static/story.js" in web.paths
@@ -188,8 +205,8 @@ def test_without_the_browser_pages_are_counted_as_needing_it(
     counts, log = crawl(web, db, site_env, f"NEWSCLEAN_BROWSER={tmp_path / 'no-such-chromium'}")
     stored = {row["url"].rsplit("/", 1)[1] for row in rows(db).values()}
     assert stored == {"library"}
-    # The three shells: counted as needing the browser, and as pages without an article.
-    assert counts[stats.RENDER_NEEDS.removeprefix(stats.PREFIX)] == 3
+    # The four shells: counted as needing the browser, and as pages without an article.
+    assert counts[stats.RENDER_NEEDS.removeprefix(stats.PREFIX)] == 4
     assert stats.RENDER_PAGES.removeprefix(stats.PREFIX) not in counts
     assert log.count("are not rendered") == 1
     assert "no-such-chromium is not an executable file" in log
@@ -225,3 +242,39 @@ def test_render_declarations_are_checked() -> None:
         Render(when="sometimes")
     with pytest.raises(ValueError, match="timeout="):
         Render(timeout=0)
+
+
+def _parsed(render_as: Render, page: bytes, ready: bool) -> tuple[list[Any], NewsSpider]:
+    """What a site spider's ``parse_article`` gives for ``page`` (in process, extraction inline)."""
+    site = Site(name="jsunit", domains=("news.example",), render=render_as)
+    cls = type("JsUnitSpider", (NewsSpider,), {"name": "jsunit", "site": site, "allowed_domains": ["news.example"]})
+    spider = cls.from_crawler(get_crawler(cls, {"NEWSCLEAN_WORKERS": 0}))
+    spider.render_ready = ready
+    response = HtmlResponse(
+        url="https://news.example/news/a", body=page, request=scrapy.Request("https://news.example/news/a")
+    )
+
+    async def collect() -> list[Any]:
+        return [r async for r in spider.parse_article(response)]
+
+    return asyncio.run(collect()), spider
+
+
+def test_which_pages_go_to_the_browser() -> None:
+    article, shell = PLAIN_ARTICLE.encode(), ARTICLE_SHELL.encode()
+    # no_article: a page with its article is kept as fetched; a shell goes to the browser.
+    (item,), _ = _parsed(Render(), article, ready=True)
+    assert item.method == "trafilatura"
+    (request,), spider = _parsed(Render(wait_for="#story p", timeout=4), shell, ready=True)
+    assert isinstance(request, scrapy.Request)
+    assert request.meta["playwright"] is True
+    assert request.meta[render.META]["wait_for"] == "#story p"
+    assert request.callback == spider.parse_article
+    assert request.dont_filter
+    # always: every page goes to the browser, the one with its article too.
+    (request,), _ = _parsed(Render(when="always"), article, ready=True)
+    assert request.meta["playwright"] is True
+    # Without the browser: the article as fetched is kept (and the page counted as needing it).
+    (item,), spider = _parsed(Render(when="always"), article, ready=False)
+    assert item.method == "trafilatura"
+    assert spider.crawler.stats.get_value(stats.RENDER_NEEDS) == 1

@@ -22,7 +22,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+import weakref
+from typing import Any, Self
 
 from playwright.async_api import Page
 from playwright.async_api import Request as PlaywrightRequest
@@ -44,6 +45,7 @@ BLOCKED_TYPES = frozenset({"image", "media", "font", "stylesheet", "texttrack", 
 web app manifests and push channels hold no article text (a page's DOM is read, not its looks)."""
 RESOURCE = "resource"
 ROBOTS = "robots"
+_SHARED: weakref.WeakKeyDictionary[Crawler, RenderHandler] = weakref.WeakKeyDictionary()
 
 
 class _OneLine(logging.Filter):
@@ -65,9 +67,22 @@ class RenderHandler(ScrapyPlaywrightDownloadHandler):
         if not any(isinstance(f, _OneLine) for f in logging.getLogger("scrapy-playwright").filters):
             logging.getLogger("scrapy-playwright").addFilter(_OneLine())
         self.crawler = crawler
+        self.closed = False
         self.abort_request = self.blocked
         self._pages: dict[int, Page] = {}  # id(Scrapy request) -> its page, while it renders
         self._hosts: dict[Page, list[str]] = {}  # a page -> the hosts its site's Render allows besides the domains
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """One handler for http and https: one Playwright driver and one browser for the crawl."""
+        if crawler not in _SHARED:
+            _SHARED[crawler] = cls(crawler)
+        return _SHARED[crawler]  # type: ignore[return-value]
+
+    async def close(self) -> None:
+        if not self.closed:  # once, though it serves two schemes
+            self.closed = True
+            await super().close()
 
     def _count(self, key: str, by: int = 1) -> None:
         assert self.crawler.stats is not None

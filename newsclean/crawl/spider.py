@@ -245,7 +245,7 @@ class NewsSpider(scrapy.Spider):
             self._count(stats.error(exc.kind))
             self.logger.error("%s: %s", exc, response.url)
             return
-        rendered = render.META in response.meta
+        rendered = response.request is not None and render.META in response.meta
         how = None if rendered else self.render_of(response.url)
         if how is not None and (result.article is None or how.when == "always"):
             if self.render_ready:  # the page again, through the browser; the page as fetched is not counted
