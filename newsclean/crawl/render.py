@@ -134,30 +134,29 @@ def render_request(
     return scrapy.Request(response.url, callback, errback=errback, meta=meta, dont_filter=True)
 
 
-def robots_middleware(crawler: Crawler) -> Any:
-    """The crawl's robots.txt downloader middleware, or None."""
-    downloader = getattr(crawler.engine, "downloader", None)
-    for middleware in getattr(getattr(downloader, "middleware", None), "middlewares", ()):
-        if isinstance(middleware, RobotsTxtMiddleware) or callable(getattr(middleware, "allowed", None)):
-            return middleware
-    return None
+def robots_middleware(crawler: Crawler) -> RobotsTxtMiddleware | None:
+    """The crawl's robots.txt downloader middleware (Scrapy's, or one derived from it), or None."""
+    if crawler.engine is None:
+        return None
+    return crawler.get_downloader_middleware(RobotsTxtMiddleware)
 
 
 async def robots_allowed(crawler: Crawler, url: str) -> bool:
     """True when robots.txt lets this crawler fetch ``url`` (a request of the browser's own).
 
     Fails closed: a robots.txt that could not be read, or a crawl that obeys robots.txt without a
-    robots middleware to ask, forbids. A middleware with ``async allowed(url)`` is asked that;
-    Scrapy's ``RobotsTxtMiddleware`` is asked for its parser of the URL's host (fetched on first use,
-    as for any request).
+    robots middleware to ask, forbids. A robots middleware with ``async allowed(url)`` is asked
+    that; Scrapy's own ``RobotsTxtMiddleware`` is asked for its parser of the URL's host (fetched
+    on first use, as for any request), and its user agent is matched against it.
     """
+    middleware = robots_middleware(crawler)
+    allowed = getattr(middleware, "allowed", None)
+    if callable(allowed):
+        return bool(await allowed(url))
     if not crawler.settings.getbool("ROBOTSTXT_OBEY"):
         return True
-    middleware = robots_middleware(crawler)
     if middleware is None:
         return False
-    if callable(getattr(middleware, "allowed", None)):
-        return bool(await middleware.allowed(url))
     parser = await middleware.robot_parser(scrapy.Request(url))
     if parser is None:
         return False
