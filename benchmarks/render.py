@@ -18,7 +18,9 @@ Printed: ms per page of each crawl (Scrapy's ``elapsed_time_seconds`` over the p
 start-up included), the median and 90th percentile of the browser's time per page (the handler's
 ``rendered in N ms`` lines: navigation, scripts, waiting for the selector, reading the DOM), and the
 peak resident memory, sampled every 50 ms from ``/proc``, of the browser's processes (Chromium's
-and Playwright's driver) and of the whole crawl process tree.
+and Playwright's driver) and of the whole crawl process tree; beside the browser's summed RSS, its
+summed PSS (shared pages divided among the processes that share them: RSS counts Chromium's shared
+code once in each of its processes).
 """
 
 from __future__ import annotations
@@ -84,6 +86,17 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
+def _pss_kb(pid: int) -> int:
+    """The process's proportional set size: its resident pages, those shared with others divided
+    among them (Chromium's processes share most of their code, which RSS counts in each)."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    match = re.search(r"^Pss:\s+(\d+) kB", text, flags=re.M)
+    return int(match[1]) if match else 0
+
+
 class BrowserMemory(threading.Thread):
     """Peak summed RSS of a process tree, and of its browser processes (Chromium and Playwright's driver)."""
 
@@ -92,11 +105,12 @@ class BrowserMemory(threading.Thread):
         self.pid = pid
         self.tree_kb = 0
         self.browser_kb = 0
+        self.browser_pss_kb = 0
         self._done = threading.Event()
 
     def run(self) -> None:
         while not self._done.is_set():
-            tree = browser = 0
+            tree = browser = pss = 0
             for pid in _descendants(self.pid):
                 rss = _status_kb(pid).get("VmRSS", 0)
                 tree += rss
@@ -106,7 +120,9 @@ class BrowserMemory(threading.Thread):
                     continue
                 if pid != self.pid and ("chrom" in cmdline or "playwright" in cmdline):
                     browser += rss
+                    pss += _pss_kb(pid)
             self.tree_kb, self.browser_kb = max(self.tree_kb, tree), max(self.browser_kb, browser)
+            self.browser_pss_kb = max(self.browser_pss_kb, pss)
             self._done.wait(SAMPLE_EVERY)
 
     def stop(self) -> None:
@@ -150,6 +166,7 @@ def crawl(base: str, pages: int, work: Path, browser: str) -> dict[str, Any]:
         "stored": stored,
         "tree_mb": memory.tree_kb / 1024,
         "browser_mb": memory.browser_kb / 1024,
+        "browser_pss_mb": memory.browser_pss_kb / 1024,
     }
 
 
@@ -179,6 +196,7 @@ def main() -> None:
     print(
         f"rendered crawl {rendered['elapsed'] / n * 1000:7.1f} ms/page  stored {rendered['stored']}  "
         f"peak RSS tree {rendered['tree_mb']:.0f} MB, browser {rendered['browser_mb']:.0f} MB"
+        f" (PSS {rendered['browser_pss_mb']:.0f} MB)"
     )
     print(
         f"render alone: median {statistics.median(times):.0f} ms/page, p90 {p90} ms, first {rendered['renders'][0]} ms"
