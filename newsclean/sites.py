@@ -23,8 +23,9 @@ class Render:
     """How a site's article pages are rendered in a headless browser (``Site(render=Render(...))``).
 
     - ``when``: ``"no_article"`` (a page is rendered when extraction of the page as fetched finds
-      no article in it) or ``"always"`` (every article page fetched is rendered too, and only the
-      rendered page is extracted).
+      no article in it, or one shorter than ``NEWSCLEAN_MIN_WORDS``) or ``"always"`` (every article
+      page fetched is rendered too, and only the rendered page is extracted; when its rendering
+      fails, the page is counted as a failed rendering, not stored).
     - ``wait_for``: a CSS selector the rendered page must show before it is read (the article's
       paragraphs, say); empty: the page is read once it has loaded.
     - ``timeout``: seconds the page may take to show ``wait_for``, at most the crawl's
@@ -60,7 +61,7 @@ class Site:
       that needs more than data (another way to find its article links, say).
     - ``render``: a :class:`Render` when the site's article pages may need JavaScript to show their
       text: such a page is fetched as any other, and fetched again through a headless browser when
-      extraction finds no article in it. None (the default): never rendered.
+      extraction finds no article in it (see :class:`Render`). None (the default): never rendered.
 
     Extraction rules (read by :mod:`newsclean.extraction`):
 

@@ -271,6 +271,12 @@ def test_which_pages_go_to_the_browser() -> None:
     assert request.meta[render.META]["wait_for"] == "#story p"
     assert request.callback == spider.parse_article
     assert request.dont_filter
+    # A page whose text is too short to keep (a teaser) goes to the browser too.
+    teaser = ARTICLE_SHELL.replace(
+        '<article id="story"></article>', f'<article id="story"><p>{PARAGRAPHS[0][:60]}...</p></article>'
+    )
+    (request,), _ = _parsed(Render(), teaser.encode(), ready=True)
+    assert request.meta[render.META]["plain_reason"] == "too_short"
     # always: every page goes to the browser, the one with its article too.
     (request,), _ = _parsed(Render(when="always"), article, ready=True)
     assert request.meta["playwright"] is True

@@ -247,9 +247,12 @@ class NewsSpider(scrapy.Spider):
             return
         rendered = response.request is not None and render.META in response.meta
         how = None if rendered else self.render_of(response.url)
-        if how is not None and (result.article is None or how.when == "always"):
-            if self.render_ready:  # the page again, through the browser; the page as fetched is not counted
-                reason = result.reason if result.article is None else ""
+        # A site that renders: a page with no article, or too short a one to keep (a teaser, a
+        # placeholder), is asked for again through the browser; the page as fetched is not counted.
+        short = result.article is not None and result.article.word_count < config.MIN_WORDS.get(self.settings)
+        if how is not None and (result.article is None or short or how.when == "always"):
+            if self.render_ready:
+                reason = result.reason if result.article is None else ("too_short" if short else "")
                 yield render.render_request(response, how, self.parse_article, self.on_render_error, reason)
                 return
             self.needs_render(response.url)
