@@ -73,11 +73,11 @@ STORY_JS = "\n".join(
 NEVER_SHELL = ARTICLE_SHELL.replace('<script src="/static/story.js"></script>', "")
 # A shell whose script takes longer to arrive than the crawl's DOWNLOAD_TIMEOUT: the navigation never ends.
 SLOW_SHELL = ARTICLE_SHELL.replace("/static/story.js", "/static/slow.js")
-# A shell whose script writes 300 KB of text: over the crawl's DOWNLOAD_MAXSIZE once rendered.
+# A shell whose script writes 300 KB of text (one paragraph): over the crawl's DOWNLOAD_MAXSIZE once rendered.
 HUGE_SHELL = ARTICLE_SHELL.replace(
     '<script src="/static/story.js"></script>',
-    "<script>const s = document.getElementById('story'); for (let i = 0; i < 3000; i++) {"
-    " const p = document.createElement('p'); p.textContent = 'word '.repeat(20); s.appendChild(p); }</script>",
+    "<script>const p = document.createElement('p'); p.textContent = 'word '.repeat(60000);"
+    " document.getElementById('story').appendChild(p);</script>",
 )
 PLAIN_ARTICLE = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Library hours extended</title>'
@@ -86,8 +86,8 @@ PLAIN_ARTICLE = (
     + "</article></main></body></html>"
 )
 ROBOTS = "User-agent: *\nDisallow: /private/\n"
-TIMEOUT = 4  # the crawl's DOWNLOAD_TIMEOUT, seconds
-SLOW = 8  # seconds the slow script takes
+TIMEOUT = 10  # the crawl's DOWNLOAD_TIMEOUT, seconds (room for a loaded machine)
+SLOW = 15  # seconds the slow script takes
 
 SITE_MODULE = """
 from newsclean.sites import Render, Site

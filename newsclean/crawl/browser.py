@@ -69,7 +69,6 @@ class RenderHandler(ScrapyPlaywrightDownloadHandler):
         self.crawler = crawler
         self.closed = False
         self.abort_request = self.blocked
-        self._pages: dict[int, Page] = {}  # id(Scrapy request) -> its page, while it renders
         self._hosts: dict[Page, list[str]] = {}  # a page -> the hosts its site's Render allows besides the domains
 
     @classmethod
@@ -126,39 +125,43 @@ class RenderHandler(ScrapyPlaywrightDownloadHandler):
 
     async def _create_page(self, request: Request, spider: Spider) -> Page:
         page = await super()._create_page(request, spider)
-        self._pages[id(request)] = page
         self._hosts[page] = list((request.meta.get(META) or {}).get("hosts") or [])
+        page.once("close", lambda _page: self._hosts.pop(page, None))
         return page
+
+    def _timeout(self, request: Request) -> float:
+        return float(request.meta.get("download_timeout") or self.crawler.settings.getfloat("DOWNLOAD_TIMEOUT"))
 
     async def _download_request(self, request: Request, spider: Spider | None = None) -> Response:
         spec: dict[str, Any] = request.meta.get(META) or {}
-        settings = self.crawler.settings
-        timeout = float(request.meta.get("download_timeout") or settings.getfloat("DOWNLOAD_TIMEOUT"))
-        maxsize = int(request.meta.get("download_maxsize", settings.getint("DOWNLOAD_MAXSIZE")))
+        timeout = self._timeout(request)
         if spec.get("wait_for"):
             wait_ms = min(float(spec.get("timeout") or timeout), timeout) * 1000
             request.meta["playwright_page_methods"] = [
                 PageMethod("wait_for_selector", spec["wait_for"], state="attached", timeout=wait_ms)
             ]
-        started = time.monotonic()
-        try:
-            response = await asyncio.wait_for(super()._download_request(request, spider), timeout)
-        except TimeoutError as exc:  # asyncio's: the whole rendering took longer than DOWNLOAD_TIMEOUT
-            raise DownloadTimeoutError(f"rendering {request.url} took more than {timeout:g} s") from exc
-        finally:
-            page = self._pages.pop(id(request), None)
-            if page is not None:
-                self._hosts.pop(page, None)
-                if not page.is_closed():  # left open by a cancelled rendering: its slot is freed
-                    await page.close()
-        took = round((time.monotonic() - started) * 1000)
-        self._count(stats.RENDER_PAGES)
-        self._count(stats.RENDER_MS, took)
-        logger.info("rendered in %d ms: %s", took, request.url)
+        response = await super()._download_request(request, spider)
+        maxsize = int(request.meta.get("download_maxsize", self.crawler.settings.getint("DOWNLOAD_MAXSIZE")))
         if maxsize and len(response.body) > maxsize:
             self._count(stats.RENDER_TOO_LARGE)
             logger.warning(
                 "rendered page of %d bytes over DOWNLOAD_MAXSIZE (%d): %s", len(response.body), maxsize, request.url
             )
             raise Refused(TOO_LARGE, request.url)
+        return response
+
+    async def _download_request_with_page(self, request: Request, page: Page, spider: Spider) -> Response:
+        """The rendering proper, once the request has its page (waiting for a free page is not
+        counted): bounded by ``DOWNLOAD_TIMEOUT`` as a whole; scrapy-playwright closes the page of a
+        rendering that failed."""
+        timeout = self._timeout(request)
+        started = time.monotonic()
+        try:
+            response = await asyncio.wait_for(super()._download_request_with_page(request, page, spider), timeout)
+        except TimeoutError as exc:  # asyncio's: the whole rendering took longer than DOWNLOAD_TIMEOUT
+            raise DownloadTimeoutError(f"rendering {request.url} took more than {timeout:g} s") from exc
+        took = round((time.monotonic() - started) * 1000)
+        self._count(stats.RENDER_PAGES)
+        self._count(stats.RENDER_MS, took)
+        logger.info("rendered in %d ms: %s", took, request.url)
         return response

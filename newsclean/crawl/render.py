@@ -124,6 +124,8 @@ def render_request(
         # no downloads.
         "playwright_context": "newsclean",
         "playwright_context_kwargs": {"service_workers": "block", "accept_downloads": False},
+        # One attempt: a rendering that timed out would most likely time out again, at the same cost.
+        "dont_retry": True,
         META: {
             "wait_for": render.wait_for,
             "timeout": render.timeout,
