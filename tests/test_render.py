@@ -106,11 +106,13 @@ class Web:
 
     def __init__(self) -> None:
         self.paths: list[str] = []
+        self.agents: dict[str, str] = {}  # path -> the User-Agent it was asked with
         self.base = ""
 
     def respond(self, handler: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
         path = handler.path
         self.paths.append(path)
+        self.agents[path] = handler.headers.get("User-Agent", "")
         html = {"Content-Type": "text/html; charset=utf-8"}
         if path == "/robots.txt":
             return 200, {"Content-Type": "text/plain"}, ROBOTS.encode()
@@ -190,6 +192,9 @@ def test_a_javascript_page_is_rendered_under_the_crawls_rules(
     # The browser's own requests under the crawl's rules, checked at the server: what robots.txt
     # forbids, what is off the site and pictures never arrived; the page's own script did.
     assert "/static/story.js" in web.paths
+    # The browser says what it is: the crawl's User-Agent, on the page and on its script.
+    assert web.agents["/static/story.js"].startswith("newsclean/"), web.agents
+    assert web.agents["/news/night-buses"].startswith("newsclean/"), web.agents
     assert not [p for p in web.paths if p.startswith(("/private/", "/offsite-probe", "/static/photo"))], web.paths
     blocked = stats.RENDER_BLOCKED.removeprefix(name)
     assert counts[blocked + "robots"] >= 1

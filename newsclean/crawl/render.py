@@ -115,15 +115,16 @@ def handler_installed(settings: BaseSettings) -> bool:
 
 
 def render_request(
-    response: scrapy.http.Response, render: Render, callback: Any, errback: Any, plain_reason: str
+    response: scrapy.http.Response, render: Render, callback: Any, errback: Any, plain_reason: str, user_agent: str
 ) -> scrapy.Request:
-    """The request that renders ``response``'s page in the browser (same URL, never filtered)."""
+    """The request that renders ``response``'s page in the browser (same URL, never filtered); the
+    browser says it is ``user_agent``, to servers and to the page's scripts alike."""
     meta = {
         "playwright": True,
         # One context, no service workers (their requests would pass the handler's checks unseen),
         # no downloads.
         "playwright_context": "newsclean",
-        "playwright_context_kwargs": {"service_workers": "block", "accept_downloads": False},
+        "playwright_context_kwargs": {"service_workers": "block", "accept_downloads": False, "user_agent": user_agent},
         # One attempt: a rendering that timed out would most likely time out again, at the same cost.
         "dont_retry": True,
         META: {

@@ -253,7 +253,8 @@ class NewsSpider(scrapy.Spider):
         if how is not None and (result.article is None or short or how.when == "always"):
             if self.render_ready:
                 reason = result.reason if result.article is None else ("too_short" if short else "")
-                yield render.render_request(response, how, self.parse_article, self.on_render_error, reason)
+                agent = self.settings.get("USER_AGENT")
+                yield render.render_request(response, how, self.parse_article, self.on_render_error, reason, agent)
                 return
             self.needs_render(response.url)
         if result.article is None:
