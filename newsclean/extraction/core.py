@@ -16,7 +16,7 @@ from trafilatura.metadata import extract_metadata
 
 from newsclean import dates
 from newsclean.article import Article
-from newsclean.extraction import agencies, clean, fields, metadata, stopwords, xpaths
+from newsclean.extraction import agencies, clean, fields, metadata, scripted, stopwords, xpaths
 from newsclean.extraction.clean import HEADING_LINES
 from newsclean.extraction.html import (
     MAX_PAGE_SIZE,
@@ -255,6 +255,8 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
 
     removed: list[clean.Removal] = []
     _prune_invisible(tree, removed)
+    # A page that prints no running text may ship its article as HTML inside a script (scripted.py).
+    from_script = _paragraph_chars(tree) < FALLBACK_MIN_CHARS and scripted.restore(tree)
     for xpath in rules.prune:
         clean.prune(tree, xpath, f"prune:{xpath}", removed)
     clean.keep_embedded_posts(tree, xpaths.EMBEDDED_POSTS)
@@ -267,7 +269,7 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
     doc = _fallback_metadata(tree, url, meta)
     large = _large(tree)
     lines = _body_lines(narrowed if narrowed is not None else tree, url, fast=large)
-    method = "trafilatura" + ("+body" if narrowed is not None else "")
+    method = "trafilatura" + ("+body" if narrowed is not None else "") + ("+script" if from_script else "")
     # Guard: trafilatura sometimes keeps only the first of several sibling blocks of the article.
     # Only then, readability-lxml gets a say, and only when it finds much more that includes ours.
     if narrowed is None and not large and _looks_short(lines, _paragraph_chars(tree), meta.article_body):
