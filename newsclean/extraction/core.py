@@ -16,7 +16,7 @@ from trafilatura.metadata import extract_metadata
 
 from newsclean import dates
 from newsclean.article import Article
-from newsclean.extraction import agencies, clean, fields, metadata, scripted, stopwords, xpaths
+from newsclean.extraction import agencies, bylines, clean, fields, metadata, scripted, stopwords, xpaths
 from newsclean.extraction.clean import HEADING_LINES
 from newsclean.extraction.html import (
     MAX_PAGE_SIZE,
@@ -323,14 +323,17 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
     if not lines:
         return Extraction(None, "no article text found", removed)
 
-    text = "\n\n".join(lines)
-    bylines = [meta.authors, _split_author(_clean_attr(doc, "author"))]
-    authors = site.get("authors") or next((a for b in bylines if (a := fields.clean_authors(b, site_keys))), [])
+    names = [meta.authors, _split_author(_clean_attr(doc, "author"))]
+    authors = site.get("authors") or next((a for b in names if (a := fields.clean_authors(b, site_keys))), [])
     people, credited = metadata.split_agencies(authors)
+    lines, people = bylines.take(lines, people, site_keys, removed)
+    if not lines:
+        return Extraction(None, "no article text found", removed)
+    text = "\n\n".join(lines)
     if not people and not credited and not site.get("source"):
         # No person in the byline: the credit line is the organisation the page names as author,
         # the site itself included ("BBC News"), which is never taken for a person.
-        own = (fields.unescape(n) for b in bylines for n in b if fields.is_site_name(fields.unescape(n), site_keys))
+        own = (fields.unescape(n) for b in names for n in b if fields.is_site_name(fields.unescape(n), site_keys))
         credited = meta.credit or next(own, "")
     attribution = agencies.attribute(
         signals, site_rules=site.get("source", ""), byline=credited, json_ld=json_ld_agencies, meta_source=meta.source

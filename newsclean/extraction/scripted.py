@@ -17,10 +17,11 @@ import lxml.etree
 import lxml.html
 from lxml.html import HtmlElement
 
-# A JSON string literal of some length (escaped characters included); possessive: linear time.
-_STRING = re.compile(r'"((?:[^"\\]++|\\.){200,})"')
+# A JSON string literal (escaped characters included); possessive: linear time.
+_STRING = re.compile(r'"((?:[^"\\]++|\\.)*+)"')
+MIN_STRING_CHARS = 200
 _PARAGRAPH = re.compile(r"<p[\s>]", re.IGNORECASE)
-_ESCAPED_PARAGRAPH = re.compile(r"\\+u003cp[\s\\]", re.IGNORECASE)
+_ESCAPED_PARAGRAPH = re.compile(r"\\+u003cp[\s\\>]", re.IGNORECASE)
 _SCRIPTS = lxml.etree.XPath("//script[not(@src)][not(@type='application/ld+json')]/text()")
 # Work is bounded: at most this many characters of inline script are scanned, two levels of escaping.
 MAX_SCRIPT_CHARS = 5_000_000
@@ -34,7 +35,7 @@ def _fragments(text: str, depth: int) -> list[str]:
     found: list[str] = []
     for match in _STRING.finditer(text):
         raw = match.group(1)
-        if not _ESCAPED_PARAGRAPH.search(raw) and not _PARAGRAPH.search(raw):
+        if len(raw) < MIN_STRING_CHARS or (not _ESCAPED_PARAGRAPH.search(raw) and not _PARAGRAPH.search(raw)):
             continue
         try:
             value = json.loads(f'"{raw}"')

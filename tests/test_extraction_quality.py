@@ -1,0 +1,88 @@
+"""More general rules of extraction, each with a case it must keep and one it must leave alone."""
+
+from __future__ import annotations
+
+import json
+
+from newsclean.extraction import bylines, extract
+from newsclean.sites import GENERIC
+
+STORY = [
+    "The regional council voted on Tuesday to extend the night bus network to three outer districts.",
+    "Officials said the new routes would start in March and would cost about two million a year to run.",
+    "Residents of the districts had campaigned for the change for more than five years, they said.",
+    "The transport authority will publish the timetables in February, a spokeswoman told reporters.",
+    "Drivers' unions welcomed the decision but asked for more staff before the service begins.",
+]
+URL = "https://news.example.org/2024/01/night-buses"
+
+
+def _page(body: str, head: str = "") -> str:
+    return f"<html lang='en'><head><title>Night buses</title>{head}</head><body>{body}</body></html>"
+
+
+def _paragraphs(lines: list[str]) -> str:
+    return "".join(f"<p>{p}</p>" for p in lines)
+
+
+# --- the article shipped inside a script (client-rendered pages) --------------------------------
+def test_article_html_shipped_in_a_script_is_read_when_the_markup_has_no_text() -> None:
+    state = {"article": {"title": "Night buses", "body": _paragraphs(STORY)}}
+    script = f"<script>window.__STATE__ = {json.dumps(state)};</script>"  # json.dumps escapes nothing: <p>
+    escaped = script.replace("<p>", "\\u003cp\\u003e").replace("</p>", "\\u003c/p\\u003e")
+    result = extract(_page(f"<div id='root'><h1>Night buses</h1></div>{escaped}"), URL, GENERIC)
+    assert result.article is not None
+    assert result.article.text.split("\n\n") == STORY
+    assert "+script" in result.article.method
+
+
+def test_twice_escaped_article_in_a_streamed_payload_is_read() -> None:
+    inner = json.dumps({"html": _paragraphs(STORY)}).replace("<", "\\u003c")  # React escapes "<"
+    push = f"<script>self.__next_f.push([1,{json.dumps(inner)}])</script>"  # the payload, escaped again
+    result = extract(_page(f"<main></main>{push}"), URL, GENERIC)
+    assert result.article is not None
+    assert result.article.text.split("\n\n") == STORY
+
+
+def test_a_page_that_prints_its_article_ignores_what_its_scripts_carry() -> None:
+    other = ["A different story in the page's state, about the weather, and long enough to count." * 3] * 3
+    script = "<script>var s = " + json.dumps({"b": _paragraphs(other)}).replace("<p>", "\\u003cp\\u003e") + "</script>"
+    result = extract(_page(f"<article>{_paragraphs(STORY)}</article>{script}"), URL, GENERIC)
+    assert result.article is not None
+    assert result.article.text.split("\n\n") == STORY
+    assert "+script" not in result.article.method
+
+
+# --- the byline printed as a line of the text ---------------------------------------------------
+def test_byline_line_names_the_authors_when_the_metadata_names_only_the_site() -> None:
+    head = "<meta name='author' content='Example News'><meta property='og:site_name' content='Example News'>"
+    body = f"<article><p>Ann Lee/Bo Chan</p>{_paragraphs(STORY)}</article>"
+    article = extract(_page(body, head), URL, GENERIC).article
+    assert article is not None
+    assert article.authors == ["Ann Lee", "Bo Chan"]
+    assert article.text.split("\n\n") == STORY
+
+
+def test_byline_line_of_the_known_author_leaves_the_text_at_the_end() -> None:
+    head = "<meta name='author' content='Ann Lee'>"
+    body = f"<article>{_paragraphs(STORY)}<p>Ann Lee</p></article>"
+    article = extract(_page(body, head), URL, GENERIC).article
+    assert article is not None
+    assert article.authors == ["Ann Lee"]
+    assert article.text.split("\n\n") == STORY
+
+
+def test_subheadings_and_sentences_are_no_byline() -> None:
+    assert bylines.names("Ann Lee and Bo Chan") == ["Ann Lee", "Bo Chan"]
+    assert bylines.names("By Ann Lee") == ["Ann Lee"]
+    for line in (
+        "Flawed approach",
+        "KEY POINTS",
+        "Officials said the routes would start in March.",
+        "Reforms",
+        "2024 Budget",
+    ):
+        assert bylines.names(line) == [], line
+    # a subheading in the middle of the text, even if it reads like a name, is never taken
+    lines = [STORY[0], STORY[1], STORY[2], "Words Of Wisdom", STORY[3], STORY[4], STORY[0]]
+    assert bylines.take(lines, [], set(), []) == (lines, [])
