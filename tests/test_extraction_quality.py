@@ -86,3 +86,13 @@ def test_subheadings_and_sentences_are_no_byline() -> None:
     # a subheading in the middle of the text, even if it reads like a name, is never taken
     lines = [STORY[0], STORY[1], STORY[2], "Words Of Wisdom", STORY[3], STORY[4], STORY[0]]
     assert bylines.take(lines, [], set(), []) == (lines, [])
+
+
+def test_a_role_after_a_korean_or_japanese_name_is_no_part_of_it() -> None:
+    from newsclean.extraction.fields import clean_authors
+
+    assert clean_authors(["신현주 기자"]) == ["신현주"]
+    assert clean_authors(["박준석 기자, 김태연 기자"]) == ["박준석", "김태연"]
+    assert clean_authors(["山田太郎記者"]) == ["山田太郎"]
+    assert clean_authors(["기자"]) == ["기자"] or clean_authors(["기자"]) == []  # a bare role is never emptied to ""
+    assert clean_authors(["Ann Reporter Lee"]) == ["Ann Reporter Lee"]
