@@ -96,3 +96,26 @@ def test_a_role_after_a_korean_or_japanese_name_is_no_part_of_it() -> None:
     assert clean_authors(["山田太郎記者"]) == ["山田太郎"]
     assert clean_authors(["기자"]) == ["기자"] or clean_authors(["기자"]) == []  # a bare role is never emptied to ""
     assert clean_authors(["Ann Reporter Lee"]) == ["Ann Reporter Lee"]
+
+
+# --- the headline printed again with its kicker in front -----------------------------------------
+def test_headline_with_its_kicker_at_the_top_of_the_text_goes() -> None:
+    from newsclean.extraction import clean
+
+    headings = ["Brüssel prüft Einfluss von Tiktok auf Wahlen"]
+    lines = ["Europäische KommissionVerfahren: Brüssel prüft Einfluss von Tiktok auf Wahlen", *STORY]
+    assert clean.drop_headings(lines, headings, []) == STORY
+    # a lead sentence that ends with the headline's words is text
+    lead = "The council said: Brüssel prüft Einfluss von Tiktok auf Wahlen."
+    assert clean.drop_headings([lead, *STORY], headings, []) == [lead, *STORY]
+    # further down, a line that ends like the headline is the article's own
+    late = [*STORY[:3], lines[0]]
+    assert clean.drop_headings(late, headings, []) == late
+
+
+def test_the_sharing_title_printed_at_the_top_of_the_text_goes() -> None:
+    head = "<meta property='og:title' content='Technologie im Klassenzimmer: KI in der Schule'>"
+    body = f"<article><p>Technologie im Klassenzimmer KI in der Schule</p>{_paragraphs(STORY)}</article>"
+    article = extract(_page(body, head), URL, GENERIC).article
+    assert article is not None
+    assert article.text.split("\n\n") == STORY

@@ -172,12 +172,28 @@ def _words(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.casefold()))
 
 
+# A line is a headline with a kicker when it ends with a headline of KICKED_MIN_CHARS or more, after
+# at most KICKER_MAX_CHARS more, and does not end like a sentence (a lead may quote the headline).
+KICKED_MIN_CHARS = 20
+KICKER_MAX_CHARS = 60
+
+
+def _kicked(line: str, tails: set[str]) -> bool:
+    if re.search(r"[.!?…]['\"’”»)]?$", line) and not re.search(r"[!?…]['\"’”»)]?$", line):
+        return False
+    key = _words(line).replace(" ", "")
+    return any(key.endswith(t) and len(key) - len(t) <= KICKER_MAX_CHARS for t in tails)
+
+
 def drop_headings(lines: list[str], headings: Iterable[str], removed: list[Removal]) -> list[str]:
     """``lines`` without the page's title or standfirst repeated among its first lines."""
     keys = {_words(h) for h in headings if h and len(_words(h).split()) >= 3}
+    # A headline printed with its kicker in front ("Spionagedrehscheibe Schweiz: Ein großer ...",
+    # markup-joined: "Europäische KommissionVerfahren: ..."): compared without spaces, from the end.
+    tails = {k.replace(" ", "") for k in keys if len(k) >= KICKED_MIN_CHARS}
     kept = []
     for i, line in enumerate(lines):
-        if i < HEADING_LINES and _words(line) in keys:
+        if i < HEADING_LINES and (_words(line) in keys or _kicked(line, tails)):
             removed.append(("heading repeated in body", line))
         else:
             kept.append(line)
