@@ -17,7 +17,9 @@ CANONICAL = "//link[@rel='canonical']/@href"
 HTML_LANG = "/html/@lang"
 TITLE = "//title/text()"
 # The headline the page gives for sharing (often the one its <title> and h1 do not print).
-SHARE_TITLES = "//meta[@property='og:title' or @name='og:title' or @name='twitter:title' or @property='twitter:title']/@content"
+SHARE_TITLES = (
+    "//meta[@property='og:title' or @name='og:title' or @name='twitter:title' or @property='twitter:title']/@content"
+)
 H1 = "//h1"
 HEAD = "//head"
 # What the site calls itself (Open Graph site name, web-app name).
