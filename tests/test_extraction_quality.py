@@ -119,3 +119,22 @@ def test_the_sharing_title_printed_at_the_top_of_the_text_goes() -> None:
     article = extract(_page(body, head), URL, GENERIC).article
     assert article is not None
     assert article.text.split("\n\n") == STORY
+
+
+# --- "read also" pointers in the languages of the news ------------------------------------------
+def test_read_also_pointers_go_in_several_languages_but_sentences_stay() -> None:
+    from newsclean.extraction import clean
+
+    pointers = [
+        "Les også: Tone Damli ofret musikkarrieren for barna",
+        "À lire aussi La natalité russe menacée d’effondrement",
+        ">> Lesen Sie auch: Die Bahn streicht Verbindungen",
+        "ALSO READ: Solar firm to boost clean energy uptake",
+        "Czytaj też: Rząd przyjął budżet",
+    ]
+    assert clean.drop_lines([*pointers, *STORY], clean.BOILERPLATE_LINES, "boilerplate", []) == STORY
+    sentences = ["Lesen Sie auch, was der Minister dazu sagte.", "Lire aussitôt la suite du rapport a surpris."]
+    assert clean.drop_lines(sentences, clean.BOILERPLATE_LINES, "boilerplate", []) == sentences
+    # the heading alone takes the teaser headline under it along
+    lines = [STORY[0], "Lesen Sie auch", "Europol nimmt Phishing-Plattform hops", STORY[1]]
+    assert clean.drop_related(lines, []) == [STORY[0], STORY[1]]

@@ -17,6 +17,14 @@ _DATE_LINE = (
     rf"(?:{_MONTH}\s++\d{{1,2}},?\s++\d{{4}}|\d{{1,2}}\.?\s++{_MONTH},?\s++\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|"
     r"\d{1,2}[./]\d{1,2}[./]\d{2,4})(?:,?\s++(?:at\s++)?\d{1,2}[:.]\d{2}(?:\s*+[ap]\.?m\.?)?(?:\s++[a-z]{2,5})?)?"
 )
+# "Read also" in the languages of the news the crawler reads: a pointer to another article.
+_READ_ALSO = (
+    r"(?:read also|also read|lesen sie (?:auch|mehr)|auch interessant|mehr zum thema|lies auch|"
+    r"(?:à|a) lire aussi|lire aussi|voir aussi|lea también|lee también|te puede interesar|leggi anche|"
+    r"les også|læs også|läs också|läs mer|se også|lees ook|czytaj (?:też|także|również)|"
+    r"przeczytaj (?:też|także)|zobacz (?:też|także)|(?:přečtěte si|čtěte) (?:také|též)|leia também|"
+    r"veja também|читайте также|читайте також)"
+)
 _SOCIAL = r"(?:twitter|facebook|instagram|youtube|linkedin|tiktok|telegram|whatsapp|flipboard|google news)"
 # Lines that are page furniture on any site. Matched against a whole body line, case-insensitive.
 BOILERPLATE_LINES: tuple[re.Pattern[str], ...] = tuple(
@@ -32,6 +40,8 @@ BOILERPLATE_LINES: tuple[re.Pattern[str], ...] = tuple(
         r"related\s*+:.{0,150}",  # "Related: 15 Amazing Images of Stars"
         r"(?:also )?read (?:more|also)\s*+:.*",
         r"see more\s*+:.{0,150}",
+        # "Les også: <headline>", ">> Lesen Sie auch: ...", "À lire aussi <headline>" (no full stop)
+        rf"(?:>>?\s*+)?{_READ_ALSO}(?:\s*+[:|»>-]+\s*+.{{0,200}}|\s++[^.]{{0,150}}[^.])?\s*+",
         r"original (?:url|link|article)\s*+:.*",  # a syndication trailer
         # share / follow / comment prompts
         r"(?:-\s*+)?(?:share|tweet|email|print|print article|order reprints|reprints|comments?|"
@@ -79,6 +89,7 @@ RELATED_HEADINGS: tuple[re.Pattern[str], ...] = tuple(
         r"don'?t miss|more|related|recommended(?: for you| stories| articles)?|trending(?: now)?|"
         r"popular(?: now| stories)?|most popular|what to read next|read next|up next|"
         r"something to consider|latest(?: news| stories)?)\s*+(?:\.\.\.|…|:)?",
+        rf"{_READ_ALSO}\s*+(?:\.\.\.|…|:)?",
     )
 )
 # A teaser title: short, and not ending like a sentence of running text.
