@@ -138,3 +138,23 @@ def test_read_also_pointers_go_in_several_languages_but_sentences_stay() -> None
     # the heading alone takes the teaser headline under it along
     lines = [STORY[0], "Lesen Sie auch", "Europol nimmt Phishing-Plattform hops", STORY[1]]
     assert clean.drop_related(lines, []) == [STORY[0], STORY[1]]
+
+
+# --- captions carry the picture's credit --------------------------------------------------------
+def test_caption_and_credit_lines_go_but_sentences_about_photos_stay() -> None:
+    from newsclean.extraction import clean
+
+    captions = [
+        "STR/AFP via Getty Images",
+        "Andrea Verdelli/Getty Images",
+        "Los geht’s: Von Montag an für 49 Euro monatlich. Bild: Maximilian von Lachner",
+        "Image: Phando Jikelo/Independent Newspapers",
+        "Photo: Ann Lee",
+    ]
+    assert clean.drop_lines([*captions, *STORY], clean.BOILERPLATE_LINES, "boilerplate", []) == STORY
+    kept = [
+        "AFP",  # an agency's credit line alone is read by the agency scan, not dropped here
+        "The photo: a picture that went round the world, he said. It was taken in 1972.",
+        "Getty Images, the photo agency, said on Monday it would cut 200 jobs.",
+    ]
+    assert clean.drop_lines(kept, clean.BOILERPLATE_LINES, "boilerplate", []) == kept

@@ -73,6 +73,13 @@ BOILERPLATE_LINES: tuple[re.Pattern[str], ...] = tuple(
         _DATE_LINE,  # the date alone, repeated as body text
         r"(?:updated|posted|published)\s*+(?:(?:at|on)\s*+)?(?::\s*+)?\d{1,2}[:.]\d{2}\s*+(?:[ap]\.?m\.?)?\.?",
         r"\d{1,2}:\d{2}\s*+[ap]\.?m\.?\s*+[a-z]{2,4}\s++\d{1,2}/\d{1,2}/\d{2,4}\s++by\s++.{2,60}",
+        # a picture's caption: it carries the picture's credit ("... Bild: Maximilian von Lachner",
+        # "Image: Ann Lee", "STR/AFP via Getty Images"); running text never ends with one
+        r"(?:.{0,300}[.!?…»“”\"]\s++)?(?:photo|foto|bild|image|picture|photograph|credit|photo credit|"
+        r"image credit|fotos?)\s*+:\s*+[^.:]{2,80}",
+        r"(?:[\w’'.\- ]{1,60}/){1,3}[\w.\- ]{0,40}\b(?:getty images|afp|reuters|dpa|epa|imago|shutterstock|"
+        r"picture[- ]alliance|alamy|keystone|independent newspapers)\b[\w.\- ]{0,30}",
+        r".{0,60}\bvia getty images",
         # credit lines: the people who contributed, not the story
         r"[^.]{2,200}\bcontributed (?:reporting|to this (?:report|story|article))\b[^.]{0,80}\.?",
     )
