@@ -158,3 +158,18 @@ def test_caption_and_credit_lines_go_but_sentences_about_photos_stay() -> None:
         "Getty Images, the photo agency, said on Monday it would cut 200 jobs.",
     ]
     assert clean.drop_lines(kept, clean.BOILERPLATE_LINES, "boilerplate", []) == kept
+
+
+# --- tables that lay the page out ----------------------------------------------------------------
+def test_article_in_a_layout_table_reads_as_paragraphs_and_a_data_table_stays() -> None:
+    layout = (
+        "<table><tr><td><a href='/'>Home</a></td></tr><tr><td>"
+        f"<h1>Night buses</h1>{_paragraphs(STORY)}</td><td>Most read</td></tr></table>"
+    )
+    article = extract(_page(layout), URL, GENERIC).article
+    assert article is not None
+    assert article.text.split("\n\n") == STORY
+    data = "<table><tr><th>District</th><th>Routes</th></tr><tr><td>North</td><td>3</td></tr></table>"
+    article = extract(_page(f"<article>{_paragraphs(STORY)}{data}</article>"), URL, GENERIC).article
+    assert article is not None
+    assert "| North | 3 |" in article.text

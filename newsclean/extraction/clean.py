@@ -218,6 +218,36 @@ def drop_headings(lines: list[str], headings: Iterable[str], removed: list[Remov
     return kept
 
 
+# A table cell holding running text (this many characters, or a paragraph of its own) lays the page
+# out; it holds no data.
+LAYOUT_CELL_CHARS = 400
+_TABLE_PARTS = frozenset({"table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption"})
+
+
+def unwrap_layout_tables(tree: HtmlElement) -> int:
+    """Turn tables that lay the page out (a cell holds paragraphs, a long run of text or another
+    table) into plain blocks, so that the article in one of their cells reads as paragraphs and not
+    as rows of a data table. Data tables (short cells) stay. Returns the count of tables unwrapped."""
+    count = 0
+    for table in list(tree.iter("table")):
+        cells = table.xpath("./tr/td | ./*/tr/td | ./tr/th | ./*/tr/th")
+        layout = any(
+            cell.find(".//p") is not None
+            or cell.find(".//table") is not None
+            or len(cell.text_content()) >= LAYOUT_CELL_CHARS
+            for cell in cells
+        )
+        if not layout:
+            continue
+        count += 1
+        for node in [table, *table.iterdescendants()]:
+            if node.tag in _TABLE_PARTS and (node is table or node.getparent() is not None):
+                node.tag = "div"
+                for name in ("colspan", "rowspan", "width", "height", "cellpadding", "cellspacing", "border"):
+                    node.attrib.pop(name, None)
+    return count
+
+
 def keep_embedded_posts(tree: HtmlElement, xpath: str) -> int:
     """Turn the posts ``xpath`` selects into plain quotes, lifted out of their widget wrappers.
 
