@@ -80,6 +80,12 @@ BOILERPLATE_LINES: tuple[re.Pattern[str], ...] = tuple(
         r"(?:[\w’'.\- ]{1,60}/){1,3}[\w.\- ]{0,40}\b(?:getty images|afp|reuters|dpa|epa|imago|shutterstock|"
         r"picture[- ]alliance|alamy|keystone|independent newspapers)\b[\w.\- ]{0,30}",
         r".{0,60}\bvia getty images",
+        # the desk's credits ("Redaktion: A, B", "Übersetzung: C, Schlussredaktion: D", "Aus dem
+        # Englischen von E", "Translated by F"): who made the piece, not the story
+        r"(?:redaktion|schlussredaktion|faktencheck|übersetzung|mitarbeit|audioversion|rédaction|traduction|"
+        r"redacción|traducción|translation|fact[- ]?check(?:ing)?)\s*+:\s*+[^.]{2,300}",
+        r"(?:aus dem [a-zäöü]+en (?:übersetzt )?von|translated (?:from [a-z]+ )?by|traduit (?:de l'[a-z]+ )?par)"
+        r"\s++[^.]{2,80}\.?",
         # credit lines: the people who contributed, not the story
         r"[^.]{2,200}\bcontributed (?:reporting|to this (?:report|story|article))\b[^.]{0,80}\.?",
     )
