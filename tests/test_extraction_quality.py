@@ -179,12 +179,12 @@ def test_article_in_a_layout_table_reads_as_paragraphs_and_a_data_table_stays() 
 def test_desk_credit_lines_go_but_sentences_naming_an_editor_stay() -> None:
     from newsclean.extraction import clean
 
-    credits = [
+    desk = [
         "Redaktion: Marcus Bensmann, Elena Müller",
         "Übersetzung: Tristan Oetker-Kast, Redaktion: Theresa Bäuerlein, Schlussredaktion: Lea Schönborn",
         "Aus dem Englischen von Jan Doolan",
         "Translated by Ann Lee",
     ]
-    assert clean.drop_lines([*credits, *STORY], clean.BOILERPLATE_LINES, "boilerplate", []) == STORY
+    assert clean.drop_lines([*desk, *STORY], clean.BOILERPLATE_LINES, "boilerplate", []) == STORY
     kept = ["Die Redaktion: Sie hat das Interview am Montag geführt und gekürzt. Es erschien am Dienstag."]
     assert clean.drop_lines(kept, clean.BOILERPLATE_LINES, "boilerplate", []) == kept
