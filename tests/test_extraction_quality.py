@@ -188,3 +188,15 @@ def test_desk_credit_lines_go_but_sentences_naming_an_editor_stay() -> None:
     assert clean.drop_lines([*desk, *STORY], clean.BOILERPLATE_LINES, "boilerplate", []) == STORY
     kept = ["Die Redaktion: Sie hat das Interview am Montag geführt und gekürzt. Es erschien am Dienstag."]
     assert clean.drop_lines(kept, clean.BOILERPLATE_LINES, "boilerplate", []) == kept
+
+
+# --- the author's biography after the story -----------------------------------------------------
+def test_author_biography_at_the_end_goes_but_a_quote_of_the_author_in_the_story_stays() -> None:
+    bio = "Korrespondent Ulrich Exner ist bei WELT für landespolitische Themen zuständig."
+    assert bylines.drop_bio([*STORY, bio], ["Ulrich Exner"], []) == STORY
+    assert bylines.drop_bio([*STORY, "Die Autorin", "Anne Lee war Direktorin."], ["Anne Lee"], []) == STORY
+    # a role and a name in the story's own last lines, but not the author's: kept
+    last = "The reporter Bo Chan, who broke the story, said the council had known for months."
+    assert bylines.drop_bio([*STORY, last], ["Ulrich Exner"], []) == [*STORY, last]
+    # no authors known: nothing to go by
+    assert bylines.drop_bio([*STORY, bio], [], []) == [*STORY, bio]

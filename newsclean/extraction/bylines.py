@@ -59,3 +59,44 @@ def take(
             removed.append(("byline in the text, taken as the authors", lines[i]))
             return lines[:i] + lines[i + 1 :], people
     return lines, authors
+
+
+# The author's biography printed after the story: among the last BIO_LINES lines, one that names
+# an author (a word of the name) and a journalist's role, or that follows an "About the author"
+# heading; it and what follows it go.
+BIO_LINES = 3
+MAX_BIO_CHARS = 600
+_ROLE = re.compile(
+    r"\b(?:journalist|reporter|editor|correspondent|columnist|writer|contributor|journalistin|redakteur(?:in)?|"
+    r"korrespondent(?:in)?|autor(?:in)?|kolumnist(?:in)?|journaliste|rédact(?:eur|rice)|correspondant|"
+    r"chroniqueu(?:r|se)|periodista|corresponsal|redactor(?:a)?|giornalista|corrispondente|journalist(?:en)?|"
+    r"dziennikar(?:z|ka)|novinář(?:ka)?)\b",
+    re.IGNORECASE,
+)
+_BIO_HEADING = re.compile(
+    r"(?:about the authors?|the author|die autorin|der autor|die autoren|zur person|über (?:die|den) autor(?:in)?|"
+    r"à propos de l'auteur|l'auteur|sobre el autor|el autor|la autora|l'autore|om forfatteren)\s*:?",
+    re.IGNORECASE,
+)
+
+
+def drop_bio(lines: list[str], authors: list[str], removed: list[clean.Removal]) -> list[str]:
+    """``lines`` without the author's biography at their end (see :data:`BIO_LINES`)."""
+    words = {w.casefold() for a in authors for w in re.findall(r"[^\W\d_]{3,}", a)}
+    start = max(1, len(lines) - BIO_LINES)
+    for i in range(start, len(lines)):
+        line = lines[i]
+        if _BIO_HEADING.fullmatch(line) and i + 1 < len(lines):
+            cut = i
+        elif (
+            len(line) <= MAX_BIO_CHARS
+            and words
+            and _ROLE.search(line)
+            and {w.casefold() for w in re.findall(r"[^\W\d_]{3,}", line)} & words
+        ):
+            cut = i
+        else:
+            continue
+        removed.extend(("author biography", gone) for gone in lines[cut:])
+        return lines[:cut]
+    return lines

@@ -328,6 +328,7 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
     authors = site.get("authors") or next((a for b in names if (a := fields.clean_authors(b, site_keys))), [])
     people, credited = metadata.split_agencies(authors)
     lines, people = bylines.take(lines, people, site_keys, removed)
+    lines = bylines.drop_bio(lines, people, removed)
     if not lines:
         return Extraction(None, "no article text found", removed)
     text = "\n\n".join(lines)
