@@ -86,17 +86,9 @@ def drop_bio(lines: list[str], authors: list[str], removed: list[clean.Removal])
     start = max(1, len(lines) - BIO_LINES)
     for i in range(start, len(lines)):
         line = lines[i]
-        if _BIO_HEADING.fullmatch(line) and i + 1 < len(lines):
-            cut = i
-        elif (
-            len(line) <= MAX_BIO_CHARS
-            and words
-            and _ROLE.search(line)
-            and {w.casefold() for w in re.findall(r"[^\W\d_]{3,}", line)} & words
-        ):
-            cut = i
-        else:
-            continue
-        removed.extend(("author biography", gone) for gone in lines[cut:])
-        return lines[:cut]
+        heading = bool(_BIO_HEADING.fullmatch(line)) and i + 1 < len(lines)
+        named = len(line) <= MAX_BIO_CHARS and bool(words) and bool(_ROLE.search(line))
+        if heading or (named and {w.casefold() for w in re.findall(r"[^\W\d_]{3,}", line)} & words):
+            removed.extend(("author biography", gone) for gone in lines[i:])
+            return lines[:i]
     return lines
