@@ -200,3 +200,18 @@ def test_author_biography_at_the_end_goes_but_a_quote_of_the_author_in_the_story
     assert bylines.drop_bio([*STORY, last], ["Ulrich Exner"], []) == [*STORY, last]
     # no authors known: nothing to go by
     assert bylines.drop_bio([*STORY, bio], [], []) == [*STORY, bio]
+
+
+# --- calls at the end of the story -----------------------------------------------------------------
+def test_tip_follow_and_more_calls_go_but_a_sentence_starting_with_follow_stays() -> None:
+    from newsclean.extraction import clean
+
+    calls = [
+        "Got a story? Get in touch with our news team by emailing us at news@example.org.",
+        "Follow Example.co.uk on Twitter and Facebook for the latest news. Sign up for alerts here.",
+        "Follow The New York Times Opinion section on Facebook, Twitter (@NYTopinion) and Instagram.",
+        "MORE : The daily cartoon by Guy Venables",
+    ]
+    assert clean.drop_lines([*calls, *STORY], clean.BOILERPLATE_LINES, "boilerplate", []) == STORY
+    kept = ["Follow the money, he said, and you will find the party spent more on Facebook ads than posters."]
+    assert clean.drop_lines(kept, clean.BOILERPLATE_LINES, "boilerplate", []) == kept
