@@ -47,7 +47,8 @@ BOILERPLATE_LINES: tuple[re.Pattern[str], ...] = tuple(
         r"(?:-\s*+)?(?:share|tweet|email|print|print article|order reprints|reprints|comments?|"
         r"\d++\s++comments?|leave a (?:comment|reply)|tags?|filed under)\s*+:?(?:\s*+\|)?",
         # "Follow Metro.co.uk on Twitter ... . Sign up for ..." (who is followed: a name of 1-8 words)
-        rf"follow [^\s,]{{1,40}}(?:\s[^\s,]{{1,40}}){{0,7}} on {_SOCIAL}(?:[^.]{{0,120}}\.?|[^.]{{0,120}}\.\s.{{0,300}})",
+        rf"follow [^\s,]{{1,40}}(?:\s[^\s,]{{1,40}}){{0,7}} on {_SOCIAL}"
+        r"(?:[^.]{0,120}\.?|[^.]{0,120}\.\s.{0,300})",
         rf"(?:like|follow) us on {_SOCIAL}.{{0,120}}",
         r"(?:have|got) an?(?: news)? (?:tip|story)\?.{0,200}",
         r"more\s++:\s*+.{0,150}",  # "MORE : <another article's headline>"
