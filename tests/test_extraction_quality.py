@@ -215,3 +215,23 @@ def test_tip_follow_and_more_calls_go_but_a_sentence_starting_with_follow_stays(
     assert clean.drop_lines([*calls, *STORY], clean.BOILERPLATE_LINES, "boilerplate", []) == STORY
     kept = ["Follow the money, he said, and you will find the party spent more on Facebook ads than posters."]
     assert clean.drop_lines(kept, clean.BOILERPLATE_LINES, "boilerplate", []) == kept
+
+
+# --- the comment form's rules ----------------------------------------------------------------------
+def test_comment_form_lines_go_in_several_languages_but_a_story_about_comments_stays() -> None:
+    from newsclean.extraction import clean
+
+    form = [
+        "Kommentar abgeben",
+        "Du musst dich EINLOGGEN um einen Kommentar abzugeben.",
+        "You must confirm your public display name before commenting",
+        "ATENÇÃO: Comentários ofensivos não serão aprovados pelo moderador.",
+        "Note: we are temporarily moderating all comments submitted to deal with a surge in spam.",
+    ]
+    assert clean.drop_lines([*form, *STORY], clean.BOILERPLATE_LINES, "boilerplate", []) == STORY
+    story = [
+        "The platform said on Tuesday that it had removed 2 million comments in the first quarter of the "
+        "year, most of them spam, after it changed the way its moderators review reports from users who "
+        "log in from new devices, a spokeswoman told reporters at the company's headquarters."
+    ]
+    assert clean.drop_lines(story, clean.BOILERPLATE_LINES, "boilerplate", []) == story

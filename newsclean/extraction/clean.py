@@ -51,6 +51,12 @@ BOILERPLATE_LINES: tuple[re.Pattern[str], ...] = tuple(
         r"(?:[^.]{0,120}\.?|[^.]{0,120}\.\s.{0,300})",
         rf"(?:like|follow) us on {_SOCIAL}.{{0,120}}",
         r"(?:have|got) an?(?: news)? (?:tip|story)\?.{0,200}",
+        # the comment form's rules, in any language: a short line naming comments and logging in,
+        # registering, a display name or moderation ("Du musst dich einloggen, um einen Kommentar ...")
+        r"(?=.{0,250}$)(?=.*\b(?:comment(?:s|ing|er)?|kommentar(?:e|s)?|commentaires?|comentarios?|comentários?|"
+        r"commenti|commento|kommentarer?)\b)(?=.*(?:\blog ?(?:in|out)\b|\bsign(?:ed)? in\b|einlogg|anmeld|"
+        r"registri|registrier|moderat|display name|approv|aprovad|angemeldet|connecté|conectad)).*",
+        r"(?:kommentar abgeben|kommentare?|commentaires?|comentarios?|comentários?|commenti)\s*+:?(?:\s*+\(\d+\))?",
         r"more\s++:\s*+.{0,150}",  # "MORE : <another article's headline>"
         r"write to [^.]{2,60} at [^\s@]++@\S++",  # "Write to Al Root at allen.root@dowjones.com"
         r"tell us what you think.{0,10}",
