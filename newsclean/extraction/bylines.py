@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from newsclean.extraction import clean
 from newsclean.extraction.fields import clean_authors
+from newsclean.extraction.result import Removal
 
 # Where a byline line is looked for: the first HEAD_LINES and the last TAIL_LINES of the text.
 HEAD_LINES = 3
@@ -42,7 +42,7 @@ def _capitalised(name: str) -> bool:
 
 
 def take(
-    lines: list[str], authors: list[str], site: set[str], removed: list[clean.Removal]
+    lines: list[str], authors: list[str], site: set[str], removed: list[Removal]
 ) -> tuple[list[str], list[str]]:
     """``lines`` without a byline line, and the authors: ``authors`` when given, else the names the
     byline line at the top of the text gives (the site's own name is never a person: ``site``)."""
@@ -80,7 +80,7 @@ _BIO_HEADING = re.compile(
 )
 
 
-def drop_bio(lines: list[str], authors: list[str], removed: list[clean.Removal]) -> list[str]:
+def drop_bio(lines: list[str], authors: list[str], removed: list[Removal]) -> list[str]:
     """``lines`` without the author's biography at their end (see :data:`BIO_LINES`)."""
     words = {w.casefold() for a in authors for w in re.findall(r"[^\W\d_]{3,}", a)}
     start = max(1, len(lines) - BIO_LINES)
