@@ -29,6 +29,8 @@ class Site:
     - ``article_url``: regular expression searched in a URL: the pages to extract articles from.
     - ``spider``: a plain class (no Scrapy needed) whose methods override the spider's, for a site
       that needs more than data (another way to find its article links, say).
+    - ``min_delay``: seconds between two requests to the site at least; AutoThrottle never goes
+      below it (nor below ``NEWSCLEAN_MIN_DELAY`` or the site's robots.txt ``Crawl-delay``).
 
     Extraction rules (read by :mod:`newsclean.extraction`):
 
@@ -55,6 +57,7 @@ class Site:
     fields: Mapping[str, str] = field(default_factory=dict)
     line_fields: Mapping[str, str] = field(default_factory=dict)
     spider: type | None = field(default=None, compare=False)
+    min_delay: float = 0.0
 
     @cached_property
     def drop_line_patterns(self) -> tuple[re.Pattern[str], ...]:

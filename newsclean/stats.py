@@ -42,6 +42,24 @@ FRONTIER_REQUEUED_STORED = "newsclean/frontier/requeued_already_stored"
 # Politeness: a site's slot paused for the Retry-After of a 429 or 503.
 RETRY_AFTER = "newsclean/politeness/retry_after"
 
+# robots.txt (newsclean/crawl/robots.py): fetches that found it unreachable (5xx, 429, timeout,
+# network error: the site gets no request until it is fetched again) or unavailable (4xx: all
+# allowed); requests refused because it disallows them or because it was unreachable.
+ROBOTS_UNREACHABLE = "newsclean/robots/unreachable"
+ROBOTS_UNAVAILABLE = "newsclean/robots/unavailable"
+ROBOTS_DISALLOWED = "newsclean/robots/disallowed"
+ROBOTS_UNREACHABLE_REFUSED = "newsclean/robots/unreachable_refused"
+ROBOTS_CRAWL_DELAY_CAPPED = "newsclean/robots/crawl_delay_capped"
+# TDM reservations (W3C TDMRep): articles not stored because of one (NEWSCLEAN_TDM=honour), or
+# stored with it recorded (record); articles stored with any AI or TDM signal.
+TDM_RESERVED = "newsclean/tdm/reserved"
+TDM_RECORDED = "newsclean/tdm/recorded"
+SIGNALS_ARTICLES = "newsclean/signals/articles"
+# A site paused for the rest of the run because it keeps blocking: by why (``challenge``,
+# ``status_403``, ``status_429``), and the requests not sent to it since.
+BLOCKED = "newsclean/blocked/"
+BLOCKED_REFUSED = "newsclean/politeness/blocked_refused"
+
 # Extraction: a site's body rule matched nothing and the generic path gave the text.
 RULES_BODY_MISSED = "newsclean/rules/body_missed"
 
@@ -69,6 +87,11 @@ def dropped(reason: str) -> str:
 def skipped(reason: str) -> str:
     """``newsclean/skipped/<reason>``: a page fetched that held no article; ``reason`` is shortened."""
     return SKIPPED + reason_key(reason)
+
+
+def blocked(reason: str) -> str:
+    """``newsclean/blocked/<reason>``: a site paused for the rest of the run (``challenge``, ``status_403``)."""
+    return BLOCKED + reason
 
 
 def warc_skipped(reason: str) -> str:
