@@ -230,5 +230,15 @@ WARC_WINDOW = _setting(
 PROGRESS_INTERVAL = _setting(
     "NEWSCLEAN_PROGRESS_INTERVAL", 60.0, float, "`warc` spider: seconds between progress lines in the log"
 )
+BROWSER = _setting(
+    "NEWSCLEAN_BROWSER",
+    "",
+    str,
+    "the Chromium binary that renders the pages of sites declaring `render` (see JavaScript pages); "
+    "empty: Debian's `chromium` package's, if installed; `off`: never render",
+)
+RENDER_PAGES = _setting(
+    "NEWSCLEAN_RENDER_PAGES", 2, int, "pages the headless browser renders at once, at most (a renderer process each)"
+)
 
 BY_NAME: dict[str, Setting[Any]] = {s.name: s for s in ALL}
