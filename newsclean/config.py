@@ -88,6 +88,12 @@ VALIDATION_ENABLED = _setting(
     "NEWSCLEAN_VALIDATION_ENABLED", True, to_bool, "drop items with no text, too little text or no title"
 )
 MIN_WORDS = _setting("NEWSCLEAN_MIN_WORDS", 30, int, "fewer words in `text`: dropped as `too_short`")
+PAYWALL_MIN_WORDS = _setting(
+    "NEWSCLEAN_PAYWALL_MIN_WORDS",
+    80,
+    int,
+    "fewer words before the paywall in a `truncated` article: a teaser, dropped as `paywall_teaser`",
+)
 REQUIRE_TITLE = _setting("NEWSCLEAN_REQUIRE_TITLE", True, to_bool, "no title: dropped as `missing_title`")
 LANGUAGE_ENABLED = _setting("NEWSCLEAN_LANGUAGE_ENABLED", True, to_bool, "apply the language allow-list")
 LANGUAGES: Setting[list[str]] = _setting(

@@ -84,6 +84,12 @@ WARC_SKIPPED = "newsclean/warc/skipped/"
 ARCHIVE_RECORDS = "newsclean/archive/records"
 ARCHIVE_BYTES = "newsclean/archive/bytes"
 
+# Paywalls: pages whose text was only a paywall prompt (skipped, no article) and restricted articles
+# cut by the paywall before NEWSCLEAN_PAYWALL_MIN_WORDS words (dropped): teasers, not articles.
+PAYWALL_PROMPT_ONLY = "paywall_prompt_only"
+PAYWALL_TEASER = "paywall_teaser"
+PAYWALL_REASONS = frozenset({PAYWALL_PROMPT_ONLY, PAYWALL_TEASER})
+
 # Families keyed by a reason: items dropped by a pipeline, pages that held no article, failed requests.
 DROPPED = "newsclean/dropped/"
 SKIPPED = "newsclean/skipped/"

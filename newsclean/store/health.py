@@ -9,6 +9,8 @@ from __future__ import annotations
 from statistics import mean, pstdev
 from typing import TYPE_CHECKING, Any
 
+from newsclean import stats
+
 if TYPE_CHECKING:
     from newsclean import store
 
@@ -22,6 +24,11 @@ MIN_HISTORY = 3
 DROP_SHARE_TOLERANCE = 0.25
 # The average text length may fall to half or grow to twice its usual value.
 LENGTH_RATIO = 2.0
+
+
+def paywalled(run: dict[str, Any]) -> int:
+    """The run's article pages that were paywall teasers (a prompt only, or a free part too short)."""
+    return sum(n for reason, n in run["dropped"].items() if reason in stats.PAYWALL_REASONS)
 
 
 # Why a site was paused during a run (newsclean/crawl/politeness.py), by its ``blocked/<why>`` count.
@@ -46,8 +53,10 @@ def obstacle(run: dict[str, Any]) -> str | None:
 
 
 def dropped_share(run: dict[str, Any]) -> float:
-    """Share of the run's article pages that did not become a stored article."""
-    return sum(run["dropped"].values()) / run["article_pages"] if run["article_pages"] else 0.0
+    """Share of the run's article pages that did not become a stored article. Paywall teasers are
+    left out: how many of a site's pages are for subscribers varies with its news, not its layout."""
+    pages = run["article_pages"] - paywalled(run)
+    return (sum(run["dropped"].values()) - paywalled(run)) / pages if pages > 0 else 0.0
 
 
 def alarms(latest: dict[str, Any], history: list[dict[str, Any]]) -> list[str]:
@@ -57,6 +66,11 @@ def alarms(latest: dict[str, Any], history: list[dict[str, Any]]) -> list[str]:
         return [why]  # not a layout alarm
     history = [r for r in history if not obstacle(r)]
     reasons = []
+    teasers = paywalled(latest)
+    if latest["article_pages"] and teasers >= latest["article_pages"] and not latest["new"] + latest["updated"]:
+        # Not a layout change: the site put its articles behind a paywall (or this run met only those).
+        # The shares and lengths below mean nothing in such a run.
+        return [f"paywall: all {teasers} article pages fetched were paywall teasers, nothing stored"]
     if latest["article_pages"] and not latest["articles"]:
         reasons.append(f"no article found in {latest['article_pages']} article pages fetched")
     elif not (latest["links"] or latest["not_modified"] or latest["skipped"]):
