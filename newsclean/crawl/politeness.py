@@ -19,7 +19,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.utils.asyncio import call_later
 
-from newsclean import config, stats
+from newsclean import config, dates, stats
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def retry_after_seconds(value: str, now: datetime | None = None) -> float | None
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return max(0.0, (when - (now or dates.now())).total_seconds())
 
 
 class RetryAfterMiddleware:
