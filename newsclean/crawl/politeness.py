@@ -42,6 +42,15 @@ def retry_after_seconds(value: str, now: datetime | None = None) -> float | None
     return max(0.0, (when - (now or dates.now())).total_seconds())
 
 
+def _date(value: str) -> datetime | None:
+    """An HTTP ``Date`` header as an aware datetime; None when there is none or it is not a date."""
+    try:
+        when = parsedate_to_datetime(value) if value.strip() else None
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when is None or when.tzinfo else when.replace(tzinfo=UTC)
+
+
 class RetryAfterMiddleware:
     """Downloader middleware (before ``RetryMiddleware`` in the response chain): on a 429 or 503 with
     ``Retry-After``, pauses the download slot of that request's site for that long, at most
@@ -58,7 +67,10 @@ class RetryAfterMiddleware:
 
     def process_response(self, request: Request, response: Response) -> Response:
         if response.status in STATUSES and b"Retry-After" in response.headers:
-            wait = retry_after_seconds(response.headers.get(b"Retry-After", b"").decode("latin-1"))
+            # An HTTP date is the site's clock: counted from the site's Date, not from ours, so a site
+            # whose clock is hours ahead does not pause itself for hours (here: the longest pause).
+            sent = response.headers.get(b"Date", b"").decode("latin-1")
+            wait = retry_after_seconds(response.headers.get(b"Retry-After", b"").decode("latin-1"), _date(sent))
             if wait:
                 self.pause(request, response.status, min(wait, self.maximum))
         return response
