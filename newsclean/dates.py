@@ -70,6 +70,41 @@ def parse_time(raw: str) -> datetime | None:
         return None
 
 
+# A moment written without a time zone is local time somewhere from UTC-12:00 to UTC+14:00: the
+# moment it means may be up to 12 hours after the same figures read as UTC.
+NAIVE_LATEST = timedelta(hours=12)
+
+
+def has_zone(raw: str) -> bool:
+    """True when ``raw`` is a moment that says its time zone (``...Z``, ``+09:00``, ``GMT``)."""
+    iso = iso_date(raw or "")
+    if "T" not in iso:
+        return False
+    return datetime.fromisoformat(iso).tzinfo is not None
+
+
+def announces_change(announced: list[str], fetched: datetime, own: list[str]) -> bool:
+    """Whether the dates a feed or sitemap gives a page (``announced``: published, updated) say it
+    changed since its stored copy was fetched at ``fetched`` (our clock), whose page carried the dates
+    ``own`` (the site's clock).
+
+    The feed's latest date must be after ``fetched`` (for a date without a time zone: possibly, at
+    any time zone, so that no edit is missed) and, when the stored page carried dates written alike
+    (both with a time zone, or both without), after those too: a site whose clock runs hours ahead,
+    or that writes local time without saying so, dates its pages as it dates its feed, so its feed
+    date is compared with its own dates, not with ours.
+    """
+    dated = [(when, raw) for raw in announced if (when := parse_time(raw)) is not None]
+    if not dated:
+        return False
+    latest, raw = max(dated, key=lambda pair: pair[0])
+    zoned = has_zone(raw)
+    if latest + (timedelta(0) if zoned else NAIVE_LATEST) <= fetched:
+        return False
+    alike = [when for r in own if (when := parse_time(r)) is not None and has_zone(r) == zoned]
+    return not alike or latest > max(alike)
+
+
 def set_clock(moment: str) -> None:
     """Start this process's clock (and its child processes') at ``moment`` (ISO 8601) now; an empty
     ``moment`` leaves the clock as it is. ``ValueError`` (one line) when it is not a moment."""
