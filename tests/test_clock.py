@@ -84,3 +84,13 @@ def test_site_rules_missing_the_body_far_more_than_usual() -> None:
     ]
     assert alarms(_run(rules_missed=1), [_run()] * 5) == []
     assert alarms(_run(rules_missed=6), [_run()] * 2) == []  # too little history
+
+
+def test_newsclean_commands_refuse_a_bad_newsclean_now(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from newsclean.cli import main
+
+    monkeypatch.setenv("NEWSCLEAN_NOW", "2027-13-45")
+    assert main(["fields"]) == 2
+    assert capsys.readouterr().err == "newsclean: NEWSCLEAN_NOW is not an ISO 8601 moment: '2027-13-45'\n"
