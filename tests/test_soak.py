@@ -16,6 +16,7 @@ import os
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -39,6 +40,7 @@ TOUCH_DAYS = {4, 15}
 # The first crawls after the site changed the form of its dates.
 FORM_CHANGES = {(min(NAIVE), CRAWL_HOURS[0]), (max(NAIVE) + 1, CRAWL_HOURS[0])}
 KILL = (10, 6)  # that crawl is killed with SIGKILL once it has stored an article
+CRAWL_TIMEOUT = 180  # seconds: a crawl still running then is killed (and the test fails)
 START_DELAY = project.DOWNLOAD_DELAY  # AUTOTHROTTLE_START_DELAY: the default 5 s adds 10 s to each crawl
 # Extraction inline (NEWSCLEAN_WORKERS=0), a second or more saved a crawl; the killed crawl runs with a
 # worker process, which must not outlive it.
@@ -68,6 +70,8 @@ def _crawl(site: SoakSite, data: Path, logs: Path, env: dict[str, str], fork: Fo
     stored_before = _count(data / "store.sqlite")
     started = time.monotonic()
     pid = fork.start(cmd, env, log)
+    watchdog = threading.Timer(CRAWL_TIMEOUT, os.kill, (pid, signal.SIGKILL))  # a hung crawl fails the test
+    watchdog.start()
     stored_at_kill: set[str] = set()
     if kill:
         deadline = time.monotonic() + 90
@@ -77,6 +81,7 @@ def _crawl(site: SoakSite, data: Path, logs: Path, env: dict[str, str], fork: Fo
         os.kill(pid, signal.SIGKILL)
         stored_at_kill = set(rows(data / "store.sqlite"))
     ended = fork.wait()
+    watchdog.cancel()
     text = log.read_text(encoding="utf-8", errors="replace")
     return {
         "day": day_of(site.now), "hour": site.now.hour, "seconds": time.monotonic() - started,
