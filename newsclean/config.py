@@ -150,6 +150,51 @@ RETRY_AFTER_MAX = _setting(
     "seconds (other sites go on)",
 )
 
+MIN_DELAY = _setting(
+    "NEWSCLEAN_MIN_DELAY",
+    0.0,
+    float,
+    "seconds between two requests to one site at least, whatever AutoThrottle computes (a site's "
+    "`min_delay` and its robots.txt `Crawl-delay` may raise it)",
+)
+CRAWL_DELAY_MAX = _setting(
+    "NEWSCLEAN_CRAWL_DELAY_MAX",
+    60.0,
+    float,
+    "a robots.txt `Crawl-delay` is honoured up to this many seconds (a longer one is capped, and logged)",
+)
+ROBOTS_RETRY = _setting(
+    "NEWSCLEAN_ROBOTS_RETRY",
+    300.0,
+    float,
+    "seconds after which an unreachable robots.txt (5xx, 429, timeout, network error) is fetched again; "
+    "until then the site gets no request",
+)
+
+
+def to_tdm_mode(value: Any) -> str:
+    """``honour`` or ``record``; ``ValueError`` for anything else."""
+    mode = str(value).strip().lower()
+    if mode not in ("honour", "record"):
+        raise ValueError(f"NEWSCLEAN_TDM must be honour or record, not {value!r}")
+    return mode
+
+
+TDM = _setting(
+    "NEWSCLEAN_TDM",
+    "honour",
+    to_tdm_mode,
+    "a page under a TDM reservation (W3C TDMRep: header, `<meta>` or `/.well-known/tdmrep.json`): "
+    "`honour`: not stored (counted); `record`: stored, with `tdm-reservation:1` in `signals`",
+)
+BLOCK_STREAK = _setting(
+    "NEWSCLEAN_BLOCK_STREAK",
+    5,
+    int,
+    "this many 403 or 429 answers in a row from a site (or one challenge page) pause it for the rest "
+    "of the run; `0`: never",
+)
+
 FRONTIER = _setting(
     "NEWSCLEAN_FRONTIER",
     "",
@@ -185,6 +230,16 @@ NOW = _setting(
     str,
     "the moment (ISO 8601) a crawl takes as now; its clock runs on from there: simulated days of "
     "scheduled runs in tests. Also read from the environment (for `newsclean` commands too); empty: the real clock",
+)
+BROWSER = _setting(
+    "NEWSCLEAN_BROWSER",
+    "",
+    str,
+    "the Chromium binary that renders the pages of sites declaring `render` (see JavaScript pages); "
+    "empty: Debian's `chromium` package's, if installed; `off`: never render",
+)
+RENDER_PAGES = _setting(
+    "NEWSCLEAN_RENDER_PAGES", 2, int, "pages the headless browser renders at once, at most (a renderer process each)"
 )
 
 BY_NAME: dict[str, Setting[Any]] = {s.name: s for s in ALL}

@@ -19,7 +19,10 @@ TEMPLATES_DIR = str(Path(__file__).resolve().parent / "templates")
 COMMANDS_MODULE = "newsclean.commands"
 
 # Politeness: robots.txt obeyed, AutoThrottle adapts the delay to the server, few requests per site.
+# robots.txt as RFC 9309 says (newsclean/crawl/robots.py, in place of Scrapy's middleware); its groups
+# are matched against the bare product token, not the whole User-Agent below.
 ROBOTSTXT_OBEY = True
+ROBOTSTXT_USER_AGENT = "newsclean"
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 CONCURRENT_REQUESTS = 16
@@ -62,10 +65,18 @@ ITEM_PIPELINES = {
 }
 # Scheduled runs: only new or changed articles are fetched, feeds and sitemaps with conditional
 # requests, one run at a time per spider and store, a record of each run.
-SPIDER_MIDDLEWARES = {"newsclean.crawl.middlewares.IncrementalMiddleware": 900}
+SPIDER_MIDDLEWARES = {
+    "newsclean.crawl.middlewares.IncrementalMiddleware": 900,
+    # TDM reservations and AI opt-out signals written into each article (newsclean/crawl/robots.py).
+    "newsclean.crawl.robots.SignalsMiddleware": 950,
+}
 # Safety last before the download (and first to see a redirect's response): only http(s), only the
 # spider's domains. Retry-After before RetryMiddleware (550) sees the 429 or 503.
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "newsclean.crawl.robots.RobotsMiddleware": 100,
+    # Per-site minimum delay and blocks, seeing each response (retries included) before Retry-After.
+    "newsclean.crawl.politeness.PolitenessMiddleware": 570,
     "newsclean.crawl.middlewares.ConditionalRequestsMiddleware": 580,
     "newsclean.crawl.politeness.RetryAfterMiddleware": 560,
     "newsclean.crawl.safety.SafetyMiddleware": 950,

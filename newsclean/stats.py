@@ -42,8 +42,37 @@ FRONTIER_REQUEUED_STORED = "newsclean/frontier/requeued_already_stored"
 # Politeness: a site's slot paused for the Retry-After of a 429 or 503.
 RETRY_AFTER = "newsclean/politeness/retry_after"
 
+# robots.txt (newsclean/crawl/robots.py): fetches that found it unreachable (5xx, 429, timeout,
+# network error: the site gets no request until it is fetched again) or unavailable (4xx: all
+# allowed); requests refused because it disallows them or because it was unreachable.
+ROBOTS_UNREACHABLE = "newsclean/robots/unreachable"
+ROBOTS_UNAVAILABLE = "newsclean/robots/unavailable"
+ROBOTS_DISALLOWED = "newsclean/robots/disallowed"
+ROBOTS_UNREACHABLE_REFUSED = "newsclean/robots/unreachable_refused"
+ROBOTS_CRAWL_DELAY_CAPPED = "newsclean/robots/crawl_delay_capped"
+# TDM reservations (W3C TDMRep): articles not stored because of one (NEWSCLEAN_TDM=honour), or
+# stored with it recorded (record); articles stored with any AI or TDM signal.
+TDM_RESERVED = "newsclean/tdm/reserved"
+TDM_RECORDED = "newsclean/tdm/recorded"
+SIGNALS_ARTICLES = "newsclean/signals/articles"
+# A site paused for the rest of the run because it keeps blocking: by why (``challenge``,
+# ``status_403``, ``status_429``), and the requests not sent to it since.
+BLOCKED = "newsclean/blocked/"
+BLOCKED_REFUSED = "newsclean/politeness/blocked_refused"
+
 # Extraction: a site's body rule matched nothing and the generic path gave the text.
 RULES_BODY_MISSED = "newsclean/rules/body_missed"
+
+# JavaScript pages (sites declaring ``render``): pages rendered by the headless browser, the time it
+# took them (milliseconds, summed), renderings that gave no page (timeout, browser error, too large),
+# rendered pages over DOWNLOAD_MAXSIZE, the browser's own requests blocked (by kind: ``robots``,
+# ``offsite``, ``unsafe_scheme``, ``resource``), and pages that needed rendering when no browser was there.
+RENDER_PAGES = "newsclean/render/pages"
+RENDER_MS = "newsclean/render/ms"
+RENDER_FAILED = "newsclean/render/failed"
+RENDER_TOO_LARGE = "newsclean/render/too_large"
+RENDER_BLOCKED = "newsclean/render/blocked/"
+RENDER_NEEDS = "newsclean/render/needs_render"
 
 # Backfills from WARC files: records read, responses sent to extraction, files read to their end by
 # an earlier run; records skipped by reason (``revisit``, ``not_html``, ``status_404``, ``filtered``).
@@ -71,9 +100,19 @@ def skipped(reason: str) -> str:
     return SKIPPED + reason_key(reason)
 
 
+def blocked(reason: str) -> str:
+    """``newsclean/blocked/<reason>``: a site paused for the rest of the run (``challenge``, ``status_403``)."""
+    return BLOCKED + reason
+
+
 def warc_skipped(reason: str) -> str:
     """``newsclean/warc/skipped/<reason>``: a WARC record a backfill did not extract."""
     return WARC_SKIPPED + reason
+
+
+def render_blocked(kind: str) -> str:
+    """``newsclean/render/blocked/<kind>``: a request of the headless browser's that was not sent."""
+    return RENDER_BLOCKED + kind
 
 
 def error(kind: str) -> str:

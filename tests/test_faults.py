@@ -121,7 +121,7 @@ class _Slow(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         host = str(self.server.server_address[0])
-        if self.path == "/robots.txt":
+        if self.path in ("/robots.txt", "/.well-known/tdmrep.json"):
             body, status, headers = b"", 404, {}
         else:
             with self.lock:

@@ -178,17 +178,21 @@ def cmd_runs(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_check_sites(args: argparse.Namespace, out: TextIO) -> int:
     from newsclean.store import health
 
-    broken = 0
+    broken = blocked = 0
     with open_store(args.db) as opened:
         for spider in opened.spiders():
             latest, reasons = health.check_latest(opened, spider)
             if latest is None:
                 continue
-            broken += bool(reasons)
+            kept_out = health.obstacle(latest) is not None  # blocked, or robots.txt unreachable: not the layout
+            blocked += kept_out
+            broken += bool(reasons) and not kept_out
             out.write(f"{spider}: {'; '.join(reasons) if reasons else 'ok'} (run of {latest['start']})\n")
     if broken:
         print(f"newsclean: {broken} site(s) look broken", file=sys.stderr)
-    return 1 if broken else 0
+    if blocked:
+        print(f"newsclean: {blocked} site(s) kept the crawl out (blocked, or robots.txt unreachable)", file=sys.stderr)
+    return 1 if broken or blocked else 0
 
 
 def add_commands(commands: Any) -> None:
@@ -208,6 +212,6 @@ def add_commands(commands: Any) -> None:
     p.add_argument("--limit", type=int, default=20, help="at most this many runs (default 20)")
     p.set_defaults(run=cmd_runs)
 
-    p = commands.add_parser("check-sites", help="exit 1 naming each site whose latest run looks broken")
+    p = commands.add_parser("check-sites", help="exit 1 naming each site whose latest run looks broken, or was blocked")
     p.add_argument("--db", default=STORE_DB, help=STORE_HELP)
     p.set_defaults(run=cmd_check_sites)

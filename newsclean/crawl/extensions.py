@@ -88,4 +88,6 @@ class RunRecorder:
             _, reasons = health.check_latest(opened, spider.name) if self.judge else (None, [])
             if reasons:
                 opened.finish_run(self.run_id, {**values, "alarm": "; ".join(reasons)})
-                logger.error("%s looks broken: %s (see `newsclean check-sites`)", spider.name, "; ".join(reasons))
+                kept_out = health.obstacle(values) is not None
+                what = "was kept out" if kept_out else "looks broken"  # blocked or robots.txt: not its layout
+                logger.error("%s %s: %s (see `newsclean check-sites`)", spider.name, what, "; ".join(reasons))

@@ -111,6 +111,7 @@ class WarcSpider(NewsSpider):
     """Articles from the response records of WARC files: ``-a path=`` (see the module doc)."""
 
     name = "warc"
+    may_render = False  # archived pages are read as they were archived: nothing is fetched
     custom_settings: ClassVar[dict[str, Any]] = {
         "ROBOTSTXT_OBEY": False,  # nothing is fetched
         "AUTOTHROTTLE_ENABLED": False,

@@ -25,6 +25,27 @@ DROP_SHARE_TOLERANCE = 0.25
 LENGTH_RATIO = 2.0
 
 
+# Why a site was paused during a run (newsclean/crawl/politeness.py), by its ``blocked/<why>`` count.
+BLOCKS = {
+    "challenge": "a challenge page (bot protection) answered instead of the page",
+    "status_403": "the site answered 403 to NEWSCLEAN_BLOCK_STREAK requests in a row",
+    "status_429": "the site answered 429 to NEWSCLEAN_BLOCK_STREAK requests in a row",
+}
+
+
+def obstacle(run: dict[str, Any]) -> str | None:
+    """Why the site kept the run out, when it did: ``blocked: ...`` (the site was paused because it
+    kept blocking) or ``robots.txt unreachable`` (no page allowed); None for a run the site let in.
+    Such a run says nothing of the site's layout."""
+    counts = run.get("counts") or {}
+    whys = [k.removeprefix("blocked/") for k in sorted(counts) if k.startswith("blocked/") and counts[k]]
+    if whys:
+        return "blocked: " + "; ".join(BLOCKS.get(w, w) for w in whys)
+    if counts.get("robots/unreachable_refused") and not run.get("articles"):
+        return "robots.txt unreachable (5xx, 429, timeout or network error): no page requested, as RFC 9309 asks"
+    return None
+
+
 def dropped_share(run: dict[str, Any]) -> float:
     """Share of the run's article pages that did not become a stored article."""
     return sum(run["dropped"].values()) / run["article_pages"] if run["article_pages"] else 0.0
@@ -51,6 +72,10 @@ def outage(run: dict[str, Any]) -> str:
 
 def alarms(latest: dict[str, Any], history: list[dict[str, Any]]) -> list[str]:
     """Why ``latest`` looks like a broken site, judged against ``history`` (earlier finished runs)."""
+    why = obstacle(latest)
+    if why:
+        return [why]  # not a layout alarm
+    history = [r for r in history if not obstacle(r)]
     reasons = []
     down = outage(latest)
     if down:
