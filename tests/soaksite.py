@@ -9,7 +9,8 @@ moment (:attr:`SoakSite.now`) before each crawl; the site shows what it has publ
 - on some days some of the articles of the day before are edited (a new paragraph) between the two
   crawls, and one is only touched (saved again: its dates move, its text stays the same);
 - ``drift`` days: the article body is in ``div.article-content`` instead of ``div.story-body``;
-- ``down`` days: every request, robots.txt included, answers 503 with ``Retry-After`` as an HTTP date;
+- ``down`` days: every request answers 503 with ``Retry-After`` as an HTTP date (robots.txt too in
+  the morning, not in the evening);
 - ``skewed`` days: the site's clock is :data:`SKEW` ahead: its ``Date`` headers, and the dates it
   stamps on what it publishes or edits that day;
 - ``naive`` days: every date the site writes (feed and pages) is its local time (UTC+09:00) without
@@ -258,7 +259,9 @@ class SoakSite:
     def answer(self, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes, Fetch]:
         fetch = Fetch(self.now, time.monotonic(), path, 200)
         out = {"Date": format_datetime(self.clock(self.now), usegmt=True)}
-        if day_of(self.now) in self.down:
+        # Down: in the morning everything answers 503; in the evening robots.txt is served again (from
+        # a cache in front of the site) while the rest still answers 503.
+        if day_of(self.now) in self.down and (path != "robots.txt" or self.now.hour < 12):
             retry = format_datetime(self.clock(self.now) + timedelta(seconds=1), usegmt=True)
             fetch.status = 503
             return 503, {**out, "Retry-After": retry, "Content-Type": "text/plain"}, b"down for maintenance", fetch
