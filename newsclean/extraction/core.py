@@ -16,7 +16,7 @@ from trafilatura.metadata import extract_metadata
 
 from newsclean import dates
 from newsclean.article import Article
-from newsclean.extraction import agencies, clean, fields, metadata, stopwords, xpaths
+from newsclean.extraction import agencies, bylines, clean, fields, metadata, scripted, stopwords, xpaths
 from newsclean.extraction.clean import HEADING_LINES
 from newsclean.extraction.html import (
     MAX_PAGE_SIZE,
@@ -255,9 +255,12 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
 
     removed: list[clean.Removal] = []
     _prune_invisible(tree, removed)
+    # A page that prints no running text may ship its article as HTML inside a script (scripted.py).
+    from_script = _paragraph_chars(tree) < FALLBACK_MIN_CHARS and scripted.restore(tree)
     for xpath in rules.prune:
         clean.prune(tree, xpath, f"prune:{xpath}", removed)
     clean.keep_embedded_posts(tree, xpaths.EMBEDDED_POSTS)
+    clean.unwrap_layout_tables(tree)
     if (runs := join_text_runs(tree)) > MAX_PAGE_TEXT_RUNS:
         return Extraction(None, f"page too large: {runs} text runs in paragraphs (at most {MAX_PAGE_TEXT_RUNS})")
     narrowed = _narrow(tree, rules)
@@ -267,7 +270,7 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
     doc = _fallback_metadata(tree, url, meta)
     large = _large(tree)
     lines = _body_lines(narrowed if narrowed is not None else tree, url, fast=large)
-    method = "trafilatura" + ("+body" if narrowed is not None else "")
+    method = "trafilatura" + ("+body" if narrowed is not None else "") + ("+script" if from_script else "")
     # Guard: trafilatura sometimes keeps only the first of several sibling blocks of the article.
     # Only then, readability-lxml gets a say, and only when it finds much more that includes ours.
     if narrowed is None and not large and _looks_short(lines, _paragraph_chars(tree), meta.article_body):
@@ -321,14 +324,18 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
     if not lines:
         return Extraction(None, "no article text found", removed)
 
-    text = "\n\n".join(lines)
-    bylines = [meta.authors, _split_author(_clean_attr(doc, "author"))]
-    authors = site.get("authors") or next((a for b in bylines if (a := fields.clean_authors(b, site_keys))), [])
+    names = [meta.authors, _split_author(_clean_attr(doc, "author"))]
+    authors = site.get("authors") or next((a for b in names if (a := fields.clean_authors(b, site_keys))), [])
     people, credited = metadata.split_agencies(authors)
+    lines, people = bylines.take(lines, people, site_keys, removed)
+    lines = bylines.drop_bio(lines, people, removed)
+    if not lines:
+        return Extraction(None, "no article text found", removed)
+    text = "\n\n".join(lines)
     if not people and not credited and not site.get("source"):
         # No person in the byline: the credit line is the organisation the page names as author,
         # the site itself included ("BBC News"), which is never taken for a person.
-        own = (fields.unescape(n) for b in bylines for n in b if fields.is_site_name(fields.unescape(n), site_keys))
+        own = (fields.unescape(n) for b in names for n in b if fields.is_site_name(fields.unescape(n), site_keys))
         credited = meta.credit or next(own, "")
     attribution = agencies.attribute(
         signals, site_rules=site.get("source", ""), byline=credited, json_ld=json_ld_agencies, meta_source=meta.source

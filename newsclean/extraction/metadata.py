@@ -242,7 +242,9 @@ def site_names(tree: HtmlElement) -> list[str]:
 
 
 def title_parts(tree: HtmlElement) -> list[str]:
-    """The page's ``<title>`` and ``<h1>`` texts, and the title split at separators (bars, dashes, colons)."""
+    """The page's ``<title>``, ``<h1>`` and sharing titles (``og:title``, ``twitter:title``), and the
+    titles split at separators (bars, dashes, colons)."""
     found = [_clean(t) for t in tree.xpath(xpaths.TITLE)] + [_clean(h.text_content()) for h in tree.xpath(xpaths.H1)]
+    found += [_clean(t) for t in tree.xpath(xpaths.SHARE_TITLES)]
     parts = [p for t in found for p in re.split(r"\s+[|\-–—:]\s+", t)]
     return [t for t in dict.fromkeys(found + parts) if t]
