@@ -230,6 +230,13 @@ WARC_WINDOW = _setting(
 PROGRESS_INTERVAL = _setting(
     "NEWSCLEAN_PROGRESS_INTERVAL", 60.0, float, "`warc` spider: seconds between progress lines in the log"
 )
+NOW = _setting(
+    "NEWSCLEAN_NOW",
+    "",
+    str,
+    "the moment (ISO 8601) a crawl takes as now; its clock runs on from there: simulated days of "
+    "scheduled runs in tests. Also read from the environment (for `newsclean` commands too); empty: the real clock",
+)
 BROWSER = _setting(
     "NEWSCLEAN_BROWSER",
     "",

@@ -1,7 +1,8 @@
 """The breakage alarm: a run compared with its spider's earlier runs. Plain functions on run records.
 
-A site that changed its layout shows up as a run that found no article, or whose share of dropped
-pages or average text length moved far from its history.
+A site that changed its layout shows up as a run that found no article, whose site rules missed the
+body on far more pages than they usually do, or whose share of dropped pages or average text length
+moved far from its history. A site that is down shows up as a run whose every request failed.
 """
 
 from __future__ import annotations
@@ -59,6 +60,25 @@ def dropped_share(run: dict[str, Any]) -> float:
     return (sum(run["dropped"].values()) - paywalled(run)) / pages if pages > 0 else 0.0
 
 
+def rules_missed_share(run: dict[str, Any]) -> float:
+    """Share of the run's article pages whose body the site's rules missed (the generic path gave it)."""
+    return (run.get("rules_missed") or 0) / run["article_pages"] if run["article_pages"] else 0.0
+
+
+def outage(run: dict[str, Any]) -> str:
+    """Why ``run`` looks like a site that was down: every request it made failed (no page answered,
+    not even with a 304); empty otherwise."""
+    errors = run.get("errors") or {}
+    failed = sum(errors.values())
+    answered = run["article_pages"] or run["links"] or run["not_modified"] or run["skipped"]
+    counts = run.get("counts") or {}
+    answered = answered or any(counts.get(f"pages/{kind}") for kind in ("feed", "sitemap", "listing"))
+    if not failed or answered:
+        return ""
+    kinds = ", ".join(f"{kind}: {n}" for kind, n in sorted(errors.items()))
+    return f"outage: every request failed ({kinds})"
+
+
 def alarms(latest: dict[str, Any], history: list[dict[str, Any]]) -> list[str]:
     """Why ``latest`` looks like a broken site, judged against ``history`` (earlier finished runs)."""
     why = obstacle(latest)
@@ -71,7 +91,10 @@ def alarms(latest: dict[str, Any], history: list[dict[str, Any]]) -> list[str]:
         # Not a layout change: the site put its articles behind a paywall (or this run met only those).
         # The shares and lengths below mean nothing in such a run.
         return [f"paywall: all {teasers} article pages fetched were paywall teasers, nothing stored"]
-    if latest["article_pages"] and not latest["articles"]:
+    down = outage(latest)
+    if down:
+        reasons.append(down)
+    elif latest["article_pages"] and not latest["articles"]:
         reasons.append(f"no article found in {latest['article_pages']} article pages fetched")
     elif not (latest["links"] or latest["not_modified"] or latest["skipped"]):
         reasons.append("no article links found in its feeds, sitemaps or listing pages")
@@ -82,6 +105,10 @@ def alarms(latest: dict[str, Any], history: list[dict[str, Any]]) -> list[str]:
         share, usual = dropped_share(latest), mean(shares)
         if abs(share - usual) > max(DROP_SHARE_TOLERANCE, 3 * pstdev(shares)):
             reasons.append(f"dropped {share:.0%} of article pages, usually {usual:.0%}")
+        shares = [rules_missed_share(r) for r in past]
+        share, usual = rules_missed_share(latest), mean(shares)
+        if share - usual > max(DROP_SHARE_TOLERANCE, 3 * pstdev(shares)):
+            reasons.append(f"site rules missed the body of {share:.0%} of article pages, usually {usual:.0%}")
 
     past = [r for r in history if r["articles"] >= MIN_PAGES]
     if latest["articles"] >= MIN_PAGES and len(past) >= MIN_HISTORY:
