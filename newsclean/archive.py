@@ -22,7 +22,6 @@ import io
 import os
 import re
 import socket
-import time
 import urllib.request
 import zlib
 from collections.abc import Iterable, Iterator
@@ -35,6 +34,8 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
+
+from newsclean import dates
 
 # Files rotate once they pass this size (Common Crawl's and Heritrix's WARCs are about 1 GB).
 DEFAULT_MAX_SIZE = 1 << 30
@@ -322,7 +323,7 @@ _TRANSFER_HEADERS = {"transfer-encoding"}
 
 
 def _warc_date(when: float | None = None) -> str:
-    stamp = datetime.fromtimestamp(time.time() if when is None else when, UTC)
+    stamp = dates.now() if when is None else datetime.fromtimestamp(when, UTC)
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
@@ -344,7 +345,7 @@ class ArchiveWriter:
 
     def _open(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+        stamp = dates.now().strftime("%Y%m%d%H%M%S")
         while True:
             name = f"{self.prefix}-{stamp}-{self.serial:05d}-{os.getpid()}.warc.gz"
             self.serial += 1

@@ -88,6 +88,12 @@ VALIDATION_ENABLED = _setting(
     "NEWSCLEAN_VALIDATION_ENABLED", True, to_bool, "drop items with no text, too little text or no title"
 )
 MIN_WORDS = _setting("NEWSCLEAN_MIN_WORDS", 30, int, "fewer words in `text`: dropped as `too_short`")
+PAYWALL_MIN_WORDS = _setting(
+    "NEWSCLEAN_PAYWALL_MIN_WORDS",
+    80,
+    int,
+    "fewer words before the paywall in a `truncated` article: a teaser, dropped as `paywall_teaser`",
+)
 REQUIRE_TITLE = _setting("NEWSCLEAN_REQUIRE_TITLE", True, to_bool, "no title: dropped as `missing_title`")
 LANGUAGE_ENABLED = _setting("NEWSCLEAN_LANGUAGE_ENABLED", True, to_bool, "apply the language allow-list")
 LANGUAGES: Setting[list[str]] = _setting(
@@ -223,6 +229,23 @@ WARC_WINDOW = _setting(
 )
 PROGRESS_INTERVAL = _setting(
     "NEWSCLEAN_PROGRESS_INTERVAL", 60.0, float, "`warc` spider: seconds between progress lines in the log"
+)
+NOW = _setting(
+    "NEWSCLEAN_NOW",
+    "",
+    str,
+    "the moment (ISO 8601) a crawl takes as now; its clock runs on from there: simulated days of "
+    "scheduled runs in tests. Also read from the environment (for `newsclean` commands too); empty: the real clock",
+)
+BROWSER = _setting(
+    "NEWSCLEAN_BROWSER",
+    "",
+    str,
+    "the Chromium binary that renders the pages of sites declaring `render` (see JavaScript pages); "
+    "empty: Debian's `chromium` package's, if installed; `off`: never render",
+)
+RENDER_PAGES = _setting(
+    "NEWSCLEAN_RENDER_PAGES", 2, int, "pages the headless browser renders at once, at most (a renderer process each)"
 )
 
 BY_NAME: dict[str, Setting[Any]] = {s.name: s for s in ALL}

@@ -15,6 +15,36 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from urllib.parse import urlsplit
 
+RENDER_WHEN = ("no_article", "always")
+
+
+@dataclass(frozen=True)
+class Render:
+    """How a site's article pages are rendered in a headless browser (``Site(render=Render(...))``).
+
+    - ``when``: ``"no_article"`` (a page is rendered when extraction of the page as fetched finds
+      no article in it, or one shorter than ``NEWSCLEAN_MIN_WORDS``) or ``"always"`` (every article
+      page fetched is rendered too, and only the rendered page is extracted; when its rendering
+      fails, the page is counted as a failed rendering, not stored).
+    - ``wait_for``: a CSS selector the rendered page must show before it is read (the article's
+      paragraphs, say); empty: the page is read once it has loaded.
+    - ``timeout``: seconds the page may take to show ``wait_for``, at most the crawl's
+      ``DOWNLOAD_TIMEOUT``; a page that does not is counted as a failed rendering.
+    - ``hosts``: hosts besides the site's ``domains`` (subdomains included) that the browser may
+      load the page's scripts and data from (a CDN); every other host is blocked.
+    """
+
+    when: str = "no_article"
+    wait_for: str = ""
+    timeout: float = 10.0
+    hosts: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.when not in RENDER_WHEN:
+            raise ValueError(f"Render(when={self.when!r}): one of {', '.join(RENDER_WHEN)}")
+        if not self.timeout > 0:
+            raise ValueError(f"Render(timeout={self.timeout!r}): a positive number of seconds")
+
 
 @dataclass(frozen=True)
 class Site:
@@ -31,6 +61,9 @@ class Site:
       that needs more than data (another way to find its article links, say).
     - ``min_delay``: seconds between two requests to the site at least; AutoThrottle never goes
       below it (nor below ``NEWSCLEAN_MIN_DELAY`` or the site's robots.txt ``Crawl-delay``).
+    - ``render``: a :class:`Render` when the site's article pages may need JavaScript to show their
+      text: such a page is fetched as any other, and fetched again through a headless browser when
+      extraction finds no article in it (see :class:`Render`). None (the default): never rendered.
 
     Extraction rules (read by :mod:`newsclean.extraction`):
 
@@ -58,6 +91,7 @@ class Site:
     line_fields: Mapping[str, str] = field(default_factory=dict)
     spider: type | None = field(default=None, compare=False)
     min_delay: float = 0.0
+    render: Render | None = None
 
     @cached_property
     def drop_line_patterns(self) -> tuple[re.Pattern[str], ...]:

@@ -63,6 +63,17 @@ BLOCKED_REFUSED = "newsclean/politeness/blocked_refused"
 # Extraction: a site's body rule matched nothing and the generic path gave the text.
 RULES_BODY_MISSED = "newsclean/rules/body_missed"
 
+# JavaScript pages (sites declaring ``render``): pages rendered by the headless browser, the time it
+# took them (milliseconds, summed), renderings that gave no page (timeout, browser error, too large),
+# rendered pages over DOWNLOAD_MAXSIZE, the browser's own requests blocked (by kind: ``robots``,
+# ``offsite``, ``unsafe_scheme``, ``resource``), and pages that needed rendering when no browser was there.
+RENDER_PAGES = "newsclean/render/pages"
+RENDER_MS = "newsclean/render/ms"
+RENDER_FAILED = "newsclean/render/failed"
+RENDER_TOO_LARGE = "newsclean/render/too_large"
+RENDER_BLOCKED = "newsclean/render/blocked/"
+RENDER_NEEDS = "newsclean/render/needs_render"
+
 # Backfills from WARC files: records read, responses sent to extraction, files read to their end by
 # an earlier run; records skipped by reason (``revisit``, ``not_html``, ``status_404``, ``filtered``).
 WARC_RECORDS = "newsclean/warc/records"
@@ -72,6 +83,12 @@ WARC_SKIPPED = "newsclean/warc/skipped/"
 # Responses written to the archive (NEWSCLEAN_ARCHIVE), and their bodies' bytes.
 ARCHIVE_RECORDS = "newsclean/archive/records"
 ARCHIVE_BYTES = "newsclean/archive/bytes"
+
+# Paywalls: pages whose text was only a paywall prompt (skipped, no article) and restricted articles
+# cut by the paywall before NEWSCLEAN_PAYWALL_MIN_WORDS words (dropped): teasers, not articles.
+PAYWALL_PROMPT_ONLY = "paywall_prompt_only"
+PAYWALL_TEASER = "paywall_teaser"
+PAYWALL_REASONS = frozenset({PAYWALL_PROMPT_ONLY, PAYWALL_TEASER})
 
 # Families keyed by a reason: items dropped by a pipeline, pages that held no article, failed requests.
 DROPPED = "newsclean/dropped/"
@@ -97,6 +114,11 @@ def blocked(reason: str) -> str:
 def warc_skipped(reason: str) -> str:
     """``newsclean/warc/skipped/<reason>``: a WARC record a backfill did not extract."""
     return WARC_SKIPPED + reason
+
+
+def render_blocked(kind: str) -> str:
+    """``newsclean/render/blocked/<kind>``: a request of the headless browser's that was not sent."""
+    return RENDER_BLOCKED + kind
 
 
 def error(kind: str) -> str:

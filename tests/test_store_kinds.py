@@ -78,10 +78,14 @@ def test_articles_runs_and_validators_behave_alike(target: str) -> None:
         )
         assert store.fetched_time("https://x.example/2") is not None
         assert store.fetched_time("https://x.example/9") is None
+        assert store.save_article({**_article(5), "published": "2027-03-01T22:00:00+00:00", "modified": ""}) == "new"
+        assert store.page_dates("https://x.example/9", "https://x.example/5") == ["2027-03-01T22:00:00+00:00"]
+        assert store.page_dates("https://x.example/2") == []
+        assert store.page_dates("https://x.example/9") == []
         assert store.stored_since("https://x.example/1", "2026-12-03T08:00:00+00:00")
         assert not store.stored_since("https://x.example/1", "2026-12-03T10:00:00+00:00")
         assert not store.stored_since("https://x.example/3", "2000-01-01")
-        assert store.articles_by_site() == {"x": 2}
+        assert store.articles_by_site() == {"x": 3}
         store.save_validators({"https://x.example/rss": ('"e1"', "")})
         store.save_validators({"https://x.example/rss": ('"e2"', "Tue, 03 Dec 2026 09:00:00 GMT")})
         assert store.load_validators() == {"https://x.example/rss": ('"e2"', "Tue, 03 Dec 2026 09:00:00 GMT")}

@@ -90,7 +90,7 @@ def test_crash_costs_that_page_alone_and_the_worker_is_replaced() -> None:
 
 def test_hang_past_the_timeout_costs_that_page_alone() -> None:
     pages = [(f.body(), f.url) for f in ARTICLES]
-    pool = ExtractionPool(2, timeout=1.5, faults={"hang": r"hang\.example"})
+    pool = ExtractionPool(2, timeout=5.0, faults={"hang": r"hang\.example"})
     try:
         hung_pids = pool.start().pids
         start = time.monotonic()
@@ -98,7 +98,7 @@ def test_hang_past_the_timeout_costs_that_page_alone() -> None:
         took = time.monotonic() - start
         assert isinstance(results[0], WorkerTimeoutError)
         assert all(r.article is not None for r in results[1:])
-        assert took < 15
+        assert took < 40
         assert len(pool.pids) == 2
         # The hung worker was killed, not left behind.
         assert sum(_alive(p) for p in hung_pids) == 1
@@ -142,7 +142,7 @@ def test_the_timeout_runs_from_when_the_worker_starts_a_page() -> None:
     # Each page takes SLOW_SECONDS and a little; the second waits as long in the pipe before the
     # worker starts it. Counted from when it was sent, it would take twice the time and time out.
     html, url = ARTICLES[0].body(), ARTICLES[0].url
-    pool = ExtractionPool(1, timeout=SLOW_SECONDS + 0.6, faults={"slow": r"slow\.example"})
+    pool = ExtractionPool(1, timeout=SLOW_SECONDS + 2.0, faults={"slow": r"slow\.example"})
 
     async def run() -> list[Any]:
         await pool.extract(html, url)  # warm: the first page loads what extraction loads lazily

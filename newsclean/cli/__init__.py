@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from newsclean import dates
 from newsclean.article import field_table
 from newsclean.cli import analysis, extract, fixture, reextract, sites, store
 from newsclean.cli.common import UsageError
@@ -48,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Entry point of the ``newsclean`` command; returns the exit status."""
     args = build_parser().parse_args(argv)
+    try:
+        dates.now()  # a NEWSCLEAN_NOW that is not a moment: one line, before anything is written
+    except ValueError as exc:
+        print(f"newsclean: {exc}", file=sys.stderr)
+        return 2
     try:
         return int(args.run(args, out or sys.stdout) or 0)
     except UsageError as exc:

@@ -7,12 +7,12 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from newsclean.cli.common import UsageError, check_http_url, fetch, read_input, site_named
+from newsclean.dates import now
 from newsclean.fixtures import (
     DEFAULT_ROOT,
     differences,
@@ -59,7 +59,7 @@ def save_fixture(
     result = extract(body, url)
     if result.article is None:
         raise UsageError(f"no article extracted from {url}: {result.reason}")
-    today = datetime.now(UTC).date().isoformat()
+    today = now().date().isoformat()
     stem = name or fixture_name(result.article, today)
     folder = root / spider
     body_path, meta_path = folder / f"{stem}.html", folder / f"{stem}.json"

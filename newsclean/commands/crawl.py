@@ -11,9 +11,19 @@ import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 
+from newsclean import config, dates
+
 
 class Command(ScrapyCrawl):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        try:  # NEWSCLEAN_NOW, given as a setting or in the environment: every "now" of the crawl reads it
+            assert self.settings is not None
+            dates.set_clock(config.NOW.get(self.settings))
+            dates.now()
+        except ValueError as exc:
+            print(f"scrapy crawl: {exc}", file=sys.stderr)
+            self.exitcode = 2
+            return
         if len(args) == 1 and self.crawler_process is not None:
             try:
                 spidercls = self.crawler_process.spider_loader.load(args[0])

@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping
 
 # How long a page the "slow" fault names takes.
-SLOW_SECONDS = 1.0
+SLOW_SECONDS = 3.0
 
 
 def parse(argv: list[str]) -> dict[str, re.Pattern[str]]:

@@ -12,7 +12,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from newsclean import config, stats, store
-from newsclean.dates import parse_time
+from newsclean.dates import announces_change
 from newsclean.urls import canonicalize, seen_key
 
 logger = logging.getLogger(__name__)
@@ -91,8 +91,9 @@ class IncrementalMiddleware:
         fetched = self.opened.fetched_time(*dict.fromkeys((request.url, url)))
         if fetched is None:
             return True
-        dates = [d for d in (parse_time(entry.updated), parse_time(entry.published)) if d]
-        if dates and max(dates) > fetched:
+        announced = [d for d in (entry.updated, entry.published) if d]
+        urls = dict.fromkeys((request.url, url))
+        if announced and announces_change(announced, fetched, self.opened.page_dates(*urls)):
             self._count(stats.LINKS_CHANGED)
             return True
         self._count(stats.LINKS_ALREADY_STORED)

@@ -30,5 +30,10 @@ class MirrorDownloadHandler(HTTP11DownloadHandler):
     async def download_request(self, request: Request) -> Response:
         if not self.mirror:
             return await super().download_request(request)
-        response = await super().download_request(request.replace(url=mirrored_url(request.url, self.mirror)))
+        mirrored = request.replace(url=mirrored_url(request.url, self.mirror))  # a copy of the meta
+        response = await super().download_request(mirrored)
+        # What the download wrote in the copy's meta goes back to the request: AutoThrottle reads
+        # ``download_latency`` there, and without it kept every delay at AUTOTHROTTLE_START_DELAY (5 s).
+        for key, value in mirrored.meta.items():
+            request.meta.setdefault(key, value)
         return response.replace(url=request.url)

@@ -47,7 +47,8 @@ class _Pipeline:
 
 
 class ValidationPipeline(_Pipeline):
-    """Drops items with no text, too little text (``NEWSCLEAN_MIN_WORDS``) or no title."""
+    """Drops items with no text, too little text (``NEWSCLEAN_MIN_WORDS``) or no title, and paywall
+    teasers: restricted articles cut by the paywall with under ``NEWSCLEAN_PAYWALL_MIN_WORDS`` words."""
 
     switch = config.VALIDATION_ENABLED
 
@@ -57,6 +58,9 @@ class ValidationPipeline(_Pipeline):
         words = adapter.get("word_count") or len(text.split())  # an Article counts its words once
         if not text.strip():
             self.drop("empty_text", item)
+        teaser = config.PAYWALL_MIN_WORDS.get(self.settings)
+        if adapter.get("truncated") and adapter.get("access") == "restricted" and words < teaser:
+            self.drop(stats.PAYWALL_TEASER, item, f"{words} words before the paywall < {teaser}")
         minimum = config.MIN_WORDS.get(self.settings)
         if words < minimum:
             self.drop("too_short", item, f"{words} words < {minimum}")

@@ -28,7 +28,7 @@ from scrapy.http import Response
 from scrapy.utils.asyncio import call_later
 from twisted.python.failure import Failure
 
-from newsclean import config, stats
+from newsclean import config, dates, stats
 from newsclean.crawl.safety import Refused
 from newsclean.registry import site_for_url
 from newsclean.sites import Site
@@ -51,7 +51,16 @@ def retry_after_seconds(value: str, now: datetime | None = None) -> float | None
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return max(0.0, (when - (now or dates.now())).total_seconds())
+
+
+def _date(value: str) -> datetime | None:
+    """An HTTP ``Date`` header as an aware datetime; None when there is none or it is not a date."""
+    try:
+        when = parsedate_to_datetime(value) if value.strip() else None
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when is None or when.tzinfo else when.replace(tzinfo=UTC)
 
 
 class RetryAfterMiddleware:
@@ -70,7 +79,10 @@ class RetryAfterMiddleware:
 
     def process_response(self, request: Request, response: Response) -> Response:
         if response.status in STATUSES and b"Retry-After" in response.headers:
-            wait = retry_after_seconds(response.headers.get(b"Retry-After", b"").decode("latin-1"))
+            # An HTTP date is the site's clock: counted from the site's Date, not from ours, so a site
+            # whose clock is hours ahead does not pause itself for hours (here: the longest pause).
+            sent = response.headers.get(b"Date", b"").decode("latin-1")
+            wait = retry_after_seconds(response.headers.get(b"Retry-After", b"").decode("latin-1"), _date(sent))
             if wait:
                 self.pause(request, response.status, min(wait, self.maximum))
         return response

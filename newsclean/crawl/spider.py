@@ -23,12 +23,14 @@ from w3lib.encoding import http_content_type_encoding
 
 from newsclean import config, stats
 from newsclean.archive import META_RAW_PAGE, set_raw_page
+from newsclean.crawl import render
 from newsclean.crawl.extractor import Extractor
 from newsclean.crawl.pool import WorkerError
 from newsclean.crawl.safety import failure_kind, refusal
 from newsclean.dates import now_iso
 from newsclean.feeds import MAX_DECOMPRESSED, Entry, Index, parse_index, sitemaps_from_robots
-from newsclean.sites import Site
+from newsclean.registry import known_sites, site_for_url
+from newsclean.sites import Render, Site
 from newsclean.version import extractor_version
 
 
@@ -42,6 +44,8 @@ class NewsSpider(scrapy.Spider):
     listings: Sequence[str] = ()
     article_url: str = r"."
     """Regular expression searched in a URL: the pages to extract articles from."""
+    may_render: ClassVar[bool] = True
+    """False for a spider whose pages never go to the browser (a backfill from WARC files)."""
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -53,17 +57,33 @@ class NewsSpider(scrapy.Spider):
             handler = "newsclean.crawl.mirror.MirrorDownloadHandler"
             handlers = {**settings.getdict("DOWNLOAD_HANDLERS"), "http": handler, "https": handler}
             settings.set("DOWNLOAD_HANDLERS", handlers, priority="spider")
+        if cls.may_need_rendering():
+            render.configure(settings)  # the headless browser, for this crawl only, when it is there
+
+    @classmethod
+    def may_need_rendering(cls) -> bool:
+        """True when this spider's pages may need the browser: its site declares ``render``; for the
+        generic spiders, some known site does."""
+        if not cls.may_render:
+            return False
+        if cls.site is not None:
+            return cls.site.render is not None
+        return any(site.render is not None for site in known_sites().values())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._article_re = re.compile(self.article_url)
         self.extractor = Extractor()
         """Inline extraction; a crawl's spider gets the crawl's worker pool (``NEWSCLEAN_WORKERS``)."""
+        self.render_ready = False
+        """True when pages can be rendered in this crawl (:mod:`newsclean.crawl.render`)."""
+        self._render_missing_told = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.extractor = Extractor.from_crawler(crawler)
+        spider.render_ready = render.handler_installed(crawler.settings)
         return spider
 
     def site_name(self) -> str | None:
@@ -147,6 +167,30 @@ class NewsSpider(scrapy.Spider):
             return True
         return False
 
+    def render_of(self, url: str) -> Render | None:
+        """How the page at ``url`` is rendered: its site's ``render`` (None: never)."""
+        if not self.may_render:
+            return None
+        site = self.site if self.site is not None else site_for_url(url)
+        return site.render
+
+    def needs_render(self, url: str) -> None:
+        """Count a page that needed rendering in a crawl that cannot render; say why once."""
+        self._count(stats.RENDER_NEEDS)
+        if not self._render_missing_told:
+            self._render_missing_told = True
+            why = render.unavailable(self.settings) or "this spider does not render"
+            self.logger.warning("pages of sites that declare render are not rendered: %s (first: %s)", why, url)
+
+    def on_render_error(self, failure: Failure) -> None:
+        """A rendering that gave no page (timeout, browser error, robots, too large): counted as
+        ``newsclean/render/failed``, and the page as it was fetched counts as held no article."""
+        self._count(stats.RENDER_FAILED)
+        request = getattr(failure, "request", None)
+        meta = getattr(request, "meta", {}).get(render.META) or {}
+        self._count(stats.skipped(meta.get("plain_reason") or "not rendered"))
+        self.logger.warning("rendering failed (%s): %s", failure_kind(failure), getattr(request, "url", "?"))
+
     def on_error(self, failure: Failure) -> None:
         """Count a failed or refused request by kind (``newsclean/errors/http_404``, ``.../robots``,
         ``.../too_large``, ``.../offsite_redirect``, ``.../TimeoutError``) and go on."""
@@ -201,11 +245,25 @@ class NewsSpider(scrapy.Spider):
             self._count(stats.error(exc.kind))
             self.logger.error("%s: %s", exc, response.url)
             return
+        rendered = response.request is not None and render.META in response.meta
+        how = None if rendered else self.render_of(response.url)
+        # A site that renders: a page with no article, or too short a one to keep (a teaser, a
+        # placeholder), is asked for again through the browser; the page as fetched is not counted.
+        short = result.article is not None and result.article.word_count < config.MIN_WORDS.get(self.settings)
+        if how is not None and (result.article is None or short or how.when == "always"):
+            if self.render_ready:
+                reason = result.reason if result.article is None else ("too_short" if short else "")
+                agent = self.settings.get("USER_AGENT")
+                yield render.render_request(response, how, self.parse_article, self.on_render_error, reason, agent)
+                return
+            self.needs_render(response.url)
         if result.article is None:
             self.logger.info("no article at %s: %s", response.url, result.reason)
             self._count(stats.skipped(result.reason))
             return
         self._count(stats.PAGES_ARTICLE)
+        if rendered:
+            result.article.method += "+rendered"
         if "+body_missed" in result.article.method:
             self._count(stats.RULES_BODY_MISSED)
         # The fields extraction cannot know: when, by which newsclean, and where the raw page is kept.

@@ -115,6 +115,7 @@ class WarcSpider(NewsSpider):
     """The SQLite store commits the backfill's articles once a second, not one by one, with the
     progress they allow in the same transaction (:class:`~newsclean.crawl.pipelines.SQLitePipeline`):
     a killed backfill loses at most that second, which its resume reads again."""
+    may_render = False  # archived pages are read as they were archived: nothing is fetched
     custom_settings: ClassVar[dict[str, Any]] = {
         "ROBOTSTXT_OBEY": False,  # nothing is fetched
         "AUTOTHROTTLE_ENABLED": False,

@@ -17,6 +17,14 @@ _DATE_LINE = (
     rf"(?:{_MONTH}\s++\d{{1,2}},?\s++\d{{4}}|\d{{1,2}}\.?\s++{_MONTH},?\s++\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|"
     r"\d{1,2}[./]\d{1,2}[./]\d{2,4})(?:,?\s++(?:at\s++)?\d{1,2}[:.]\d{2}(?:\s*+[ap]\.?m\.?)?(?:\s++[a-z]{2,5})?)?"
 )
+# "Read also" in the languages of the news the crawler reads: a pointer to another article.
+_READ_ALSO = (
+    r"(?:read also|also read|lesen sie (?:auch|mehr)|auch interessant|mehr zum thema|lies auch|"
+    r"(?:à|a) lire aussi|lire aussi|voir aussi|lea también|lee también|te puede interesar|leggi anche|"
+    r"les også|læs også|läs också|läs mer|se også|lees ook|czytaj (?:też|także|również)|"
+    r"przeczytaj (?:też|także)|zobacz (?:też|także)|(?:přečtěte si|čtěte) (?:také|též)|leia também|"
+    r"veja também|читайте также|читайте також)"
+)
 _SOCIAL = r"(?:twitter|facebook|instagram|youtube|linkedin|tiktok|telegram|whatsapp|flipboard|google news)"
 # Lines that are page furniture on any site. Matched against a whole body line, case-insensitive.
 BOILERPLATE_LINES: tuple[re.Pattern[str], ...] = tuple(
@@ -32,13 +40,24 @@ BOILERPLATE_LINES: tuple[re.Pattern[str], ...] = tuple(
         r"related\s*+:.{0,150}",  # "Related: 15 Amazing Images of Stars"
         r"(?:also )?read (?:more|also)\s*+:.*",
         r"see more\s*+:.{0,150}",
+        # "Les også: <headline>", ">> Lesen Sie auch: ...", "À lire aussi <headline>" (no full stop)
+        rf"(?:>>?\s*+)?{_READ_ALSO}(?:\s*+[:|»>-]+\s*+.{{0,200}}|\s++[^.]{{0,150}}[^.])?\s*+",
         r"original (?:url|link|article)\s*+:.*",  # a syndication trailer
         # share / follow / comment prompts
         r"(?:-\s*+)?(?:share|tweet|email|print|print article|order reprints|reprints|comments?|"
         r"\d++\s++comments?|leave a (?:comment|reply)|tags?|filed under)\s*+:?(?:\s*+\|)?",
-        rf"follow [^.]{{0,80}} on {_SOCIAL}[^.]{{0,120}}\.?",
+        # "Follow Metro.co.uk on Twitter ... . Sign up for ..." (who is followed: a name of 1-8 words)
+        rf"follow [^\s,]{{1,40}}(?:\s[^\s,]{{1,40}}){{0,7}} on {_SOCIAL}"
+        r"(?:[^.]{0,120}\.?|[^.]{0,120}\.\s.{0,300})",
         rf"(?:like|follow) us on {_SOCIAL}.{{0,120}}",
-        r"(?:have a (?:news )?tip\?|got a tip\?).{0,200}",
+        r"(?:have|got) an?(?: news)? (?:tip|story)\?.{0,200}",
+        # the comment form's rules, in any language: a short line naming comments and logging in,
+        # registering, a display name or moderation ("Du musst dich einloggen, um einen Kommentar ...")
+        r"(?=.{0,250}$)(?=.*\b(?:comment(?:s|ing|er)?|kommentar(?:e|s)?|commentaires?|comentarios?|comentários?|"
+        r"commenti|commento|kommentarer?)\b)(?=.*(?:\blog ?(?:in|out)\b|\bsign(?:ed)? in\b|einlogg|anmeld|"
+        r"registri|registrier|moderat|display name|approv|aprovad|angemeldet|connecté|conectad)).*",
+        r"(?:kommentar abgeben|kommentare?|commentaires?|comentarios?|comentários?|commenti)\s*+:?(?:\s*+\(\d+\))?",
+        r"more\s++:\s*+.{0,150}",  # "MORE : <another article's headline>"
         r"write to [^.]{2,60} at [^\s@]++@\S++",  # "Write to Al Root at allen.root@dowjones.com"
         r"tell us what you think.{0,10}",
         r"(?:click|tap) to tweet",
@@ -63,6 +82,19 @@ BOILERPLATE_LINES: tuple[re.Pattern[str], ...] = tuple(
         _DATE_LINE,  # the date alone, repeated as body text
         r"(?:updated|posted|published)\s*+(?:(?:at|on)\s*+)?(?::\s*+)?\d{1,2}[:.]\d{2}\s*+(?:[ap]\.?m\.?)?\.?",
         r"\d{1,2}:\d{2}\s*+[ap]\.?m\.?\s*+[a-z]{2,4}\s++\d{1,2}/\d{1,2}/\d{2,4}\s++by\s++.{2,60}",
+        # a picture's caption: it carries the picture's credit ("... Bild: Maximilian von Lachner",
+        # "Image: Ann Lee", "STR/AFP via Getty Images"); running text never ends with one
+        r"(?:.{0,300}[.!?…»“”\"]\s++)?(?:photo|foto|bild|image|picture|photograph|credit|photo credit|"
+        r"image credit|fotos?)\s*+:\s*+[^.:]{2,80}",
+        r"(?:[\w’'.\- ]{1,60}/){1,3}[\w.\- ]{0,40}\b(?:getty images|afp|reuters|dpa|epa|imago|shutterstock|"
+        r"picture[- ]alliance|alamy|keystone|independent newspapers)\b[\w.\- ]{0,30}",
+        r".{0,60}\bvia getty images",
+        # the desk's credits ("Redaktion: A, B", "Übersetzung: C, Schlussredaktion: D", "Aus dem
+        # Englischen von E", "Translated by F"): who made the piece, not the story
+        r"(?:redaktion|schlussredaktion|faktencheck|übersetzung|mitarbeit|audioversion|rédaction|traduction|"
+        r"redacción|traducción|translation|fact[- ]?check(?:ing)?)\s*+:\s*+[^.]{2,300}",
+        r"(?:aus dem [a-zäöü]+en (?:übersetzt )?von|translated (?:from [a-z]+ )?by|traduit (?:de l'[a-z]+ )?par)"
+        r"\s++[^.]{2,80}\.?",
         # credit lines: the people who contributed, not the story
         r"[^.]{2,200}\bcontributed (?:reporting|to this (?:report|story|article))\b[^.]{0,80}\.?",
     )
@@ -79,6 +111,7 @@ RELATED_HEADINGS: tuple[re.Pattern[str], ...] = tuple(
         r"don'?t miss|more|related|recommended(?: for you| stories| articles)?|trending(?: now)?|"
         r"popular(?: now| stories)?|most popular|what to read next|read next|up next|"
         r"something to consider|latest(?: news| stories)?)\s*+(?:\.\.\.|…|:)?",
+        rf"{_READ_ALSO}\s*+(?:\.\.\.|…|:)?",
     )
 )
 # A teaser title: short, and not ending like a sentence of running text.
@@ -172,16 +205,62 @@ def _words(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.casefold()))
 
 
+# A line is a headline with a kicker when it ends with a headline of KICKED_MIN_CHARS or more, after
+# at most KICKER_MAX_CHARS more, and does not end like a sentence (a lead may quote the headline).
+KICKED_MIN_CHARS = 20
+KICKER_MAX_CHARS = 60
+
+
+def _kicked(line: str, tails: set[str]) -> bool:
+    if re.search(r"[.!?…]['\"’”»)]?$", line) and not re.search(r"[!?…]['\"’”»)]?$", line):
+        return False
+    key = _words(line).replace(" ", "")
+    return any(key.endswith(t) and len(key) - len(t) <= KICKER_MAX_CHARS for t in tails)
+
+
 def drop_headings(lines: list[str], headings: Iterable[str], removed: list[Removal]) -> list[str]:
     """``lines`` without the page's title or standfirst repeated among its first lines."""
     keys = {_words(h) for h in headings if h and len(_words(h).split()) >= 3}
+    # A headline printed with its kicker in front ("Spionagedrehscheibe Schweiz: Ein großer ...",
+    # markup-joined: "Europäische KommissionVerfahren: ..."): compared without spaces, from the end.
+    tails = {k.replace(" ", "") for k in keys if len(k) >= KICKED_MIN_CHARS}
     kept = []
     for i, line in enumerate(lines):
-        if i < HEADING_LINES and _words(line) in keys:
+        if i < HEADING_LINES and (_words(line) in keys or _kicked(line, tails)):
             removed.append(("heading repeated in body", line))
         else:
             kept.append(line)
     return kept
+
+
+# A table cell holding running text (this many characters, or a paragraph of its own) lays the page
+# out; it holds no data.
+LAYOUT_CELL_CHARS = 400
+_TABLE_PARTS = frozenset({"table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption"})
+
+
+def unwrap_layout_tables(tree: HtmlElement) -> int:
+    """Turn tables that lay the page out (a cell holds paragraphs, a long run of text or another
+    table) into plain blocks, so that the article in one of their cells reads as paragraphs and not
+    as rows of a data table. Data tables (short cells) stay. Returns the count of tables unwrapped."""
+    count = 0
+    for table in list(tree.iter("table")):
+        cells = table.xpath("./tr/td | ./*/tr/td | ./tr/th | ./*/tr/th")
+        layout = any(
+            cell.find(".//p") is not None
+            or cell.find(".//table") is not None
+            or len(cell.text_content()) >= LAYOUT_CELL_CHARS
+            for cell in cells
+        )
+        if not layout:
+            continue
+        count += 1
+        for node in [table, *table.iterdescendants()]:
+            if node.tag in _TABLE_PARTS and (node is table or node.getparent() is not None):
+                node.tag = "div"
+                for name in ("colspan", "rowspan", "width", "height", "cellpadding", "cellspacing", "border"):
+                    node.attrib.pop(name, None)
+    return count
 
 
 def keep_embedded_posts(tree: HtmlElement, xpath: str) -> int:

@@ -16,7 +16,7 @@ from trafilatura.metadata import extract_metadata
 
 from newsclean import dates
 from newsclean.article import Article
-from newsclean.extraction import agencies, clean, fields, metadata, stopwords, xpaths
+from newsclean.extraction import agencies, bylines, clean, fields, metadata, paywall, scripted, stopwords, xpaths
 from newsclean.extraction.clean import HEADING_LINES
 from newsclean.extraction.html import (
     MAX_PAGE_SIZE,
@@ -254,10 +254,16 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
     dek = _dek(tree) if rules.body else ""  # read before the site's prune rules take the header away
 
     removed: list[clean.Removal] = []
+    # The declared paywalled parts are looked for before anything is removed: present, hidden or not.
+    wall = paywall.declared_parts(tree, meta.accessible_for_free, meta.paywalled_parts)
     _prune_invisible(tree, removed)
+    # A page that prints no running text may ship its article as HTML inside a script (scripted.py).
+    from_script = _paragraph_chars(tree) < FALLBACK_MIN_CHARS and scripted.restore(tree)
+    paywall.remove_boxes(tree, wall, removed)
     for xpath in rules.prune:
         clean.prune(tree, xpath, f"prune:{xpath}", removed)
     clean.keep_embedded_posts(tree, xpaths.EMBEDDED_POSTS)
+    clean.unwrap_layout_tables(tree)
     if (runs := join_text_runs(tree)) > MAX_PAGE_TEXT_RUNS:
         return Extraction(None, f"page too large: {runs} text runs in paragraphs (at most {MAX_PAGE_TEXT_RUNS})")
     narrowed = _narrow(tree, rules)
@@ -267,7 +273,7 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
     doc = _fallback_metadata(tree, url, meta)
     large = _large(tree)
     lines = _body_lines(narrowed if narrowed is not None else tree, url, fast=large)
-    method = "trafilatura" + ("+body" if narrowed is not None else "")
+    method = "trafilatura" + ("+body" if narrowed is not None else "") + ("+script" if from_script else "")
     # Guard: trafilatura sometimes keeps only the first of several sibling blocks of the article.
     # Only then, readability-lxml gets a say, and only when it finds much more that includes ours.
     if narrowed is None and not large and _looks_short(lines, _paragraph_chars(tree), meta.article_body):
@@ -294,6 +300,7 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
     # written for the layout that changed too).
     lines = _drop_link_cards(tree, lines, removed, 1 if body_missed else CARD_RUN)
     lines = clean.drop_lines(lines, clean.BOILERPLATE_LINES, "boilerplate", removed)
+    lines, prompt_at_end = paywall.drop_prompts(lines, wall, removed)
     own_urls = {u.rstrip("/") for u in (url, meta.canonical_url) if u}
     lines = clean.drop_lines(lines, [re.compile(re.escape(u) + "/?") for u in own_urls], "own URL", removed)
 
@@ -318,17 +325,24 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
         if why := _not_an_article(tree, lines):
             return Extraction(None, f"no article body (the site rules' body XPaths match nothing; {why})", removed)
     lines, signals = agencies.scan(lines, removed)
+    if not lines and "prompt" in wall.evidence:
+        return Extraction(None, "paywall prompt only: the page's text is a paywall prompt, no article", removed)
     if not lines:
         return Extraction(None, "no article text found", removed)
 
-    text = "\n\n".join(lines)
-    bylines = [meta.authors, _split_author(_clean_attr(doc, "author"))]
-    authors = site.get("authors") or next((a for b in bylines if (a := fields.clean_authors(b, site_keys))), [])
+    names = [meta.authors, _split_author(_clean_attr(doc, "author"))]
+    authors = site.get("authors") or next((a for b in names if (a := fields.clean_authors(b, site_keys))), [])
     people, credited = metadata.split_agencies(authors)
+    lines, people = bylines.take(lines, people, site_keys, removed)
+    lines = bylines.drop_bio(lines, people, removed)
+    if not lines:
+        return Extraction(None, "no article text found", removed)
+    access, truncated = paywall.judge(wall, lines, prompt_at_end)
+    text = "\n\n".join(lines)
     if not people and not credited and not site.get("source"):
         # No person in the byline: the credit line is the organisation the page names as author,
         # the site itself included ("BBC News"), which is never taken for a person.
-        own = (fields.unescape(n) for b in bylines for n in b if fields.is_site_name(fields.unescape(n), site_keys))
+        own = (fields.unescape(n) for b in names for n in b if fields.is_site_name(fields.unescape(n), site_keys))
         credited = meta.credit or next(own, "")
     attribution = agencies.attribute(
         signals, site_rules=site.get("source", ""), byline=credited, json_ld=json_ld_agencies, meta_source=meta.source
@@ -358,6 +372,8 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
         text=text,
         rules=rules.name if rules is not GENERIC else "generic",
         method=method,
+        access=access,
+        truncated=truncated,
     )
     return Extraction(article.finish(), "", removed)
 

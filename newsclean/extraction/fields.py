@@ -27,6 +27,8 @@ _BYLINE_PREFIX = re.compile(
     re.IGNORECASE,
 )
 _PARENTHESES = re.compile(r"\s*\([^()]*\)")
+# A role printed after the name in Korean, Japanese and Chinese bylines ("신현주 기자": reporter).
+_ROLE_SUFFIX = re.compile(r"\s*(?:기자|특파원|논설위원|記者|特派員|记者)$")
 # A JSON-LD Person printed as text: "{'@type': 'Person', 'name': 'Ann Lee'}".
 _PRINTED_NAME = re.compile(r"""['"]name['"]\s*:\s*['"]([^'"]+)['"]""")
 MAX_NAME_CHARS = 80
@@ -127,7 +129,7 @@ def _clean_name(name: str) -> str:
         name = printed.group(1)
     name = _PARENTHESES.sub("", name)
     name = _BYLINE_PREFIX.sub("", name).strip(" \t,;:.-–—|")
-    return name
+    return _ROLE_SUFFIX.sub("", name) or name
 
 
 def _is_name(name: str, site: set[str]) -> bool:

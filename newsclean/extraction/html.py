@@ -19,6 +19,11 @@ from w3lib.encoding import resolve_encoding
 
 _XML_DECLARATION = re.compile(r"^\s*+<\?xml[^>]*+>", re.IGNORECASE)
 _PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
+# Every element an HtmlElement, chosen in C: lxml.html's own lookup asks Python for each element
+# (to make <form>, <input>... special classes extraction never uses); measured 4% of extraction.
+_PARSER.set_element_class_lookup(
+    lxml.etree.ElementDefaultClassLookup(element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment)
+)
 
 # The charset a page declares in its first bytes: <meta charset=...>, <meta http-equiv content=
 # "...; charset=...">, or an XML declaration. [^<>] keeps each try within one tag: linear time.

@@ -35,6 +35,9 @@ NOT_ARTICLE_TYPES = frozenset(
     {"VideoObject", "video.other", "video.movie", "video.episode", "CollectionPage", "SearchResultsPage", "ProfilePage"}
 )
 
+# The page types that may declare, for the article they hold, whether it is free.
+WEB_PAGE_TYPES = frozenset({"WebPage", "ItemPage", "WebContent"})
+
 # Bylines that name a news agency rather than a person: fields.AGENCIES.
 AGENCIES = fields.AGENCIES
 
@@ -63,6 +66,10 @@ class Metadata:
     # Organisations the JSON-LD credits as author (not agencies): the credit line of a page without
     # a person's byline (``BBC News``).
     credit: str = ""
+    # JSON-LD ``isAccessibleForFree`` of the article (or of its web page): "true", "false" or "".
+    accessible_for_free: str = ""
+    # The ``cssSelector`` of each ``hasPart`` the JSON-LD declares not free (the paywalled parts).
+    paywalled_parts: list[str] = field(default_factory=list)
 
     def fill(self, other: Metadata) -> None:
         """Take each field of ``other`` that is still empty here."""
@@ -120,6 +127,25 @@ def _types(node: dict[str, Any]) -> set[str]:
     return {str(k) for k in (kind if isinstance(kind, list) else [kind])}
 
 
+def _flag(value: Any) -> str:
+    """A JSON-LD boolean (``true``, ``"True"``, ``"false"``...) as "true" or "false"; "" otherwise."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value).strip().lower() if isinstance(value, str) else ""
+    return text if text in ("true", "false") else ""
+
+
+def _paywalled_parts(node: dict[str, Any]) -> list[str]:
+    """The ``cssSelector`` of each of the node's ``hasPart`` entries that is not free."""
+    parts = node.get("hasPart")
+    selectors: list[str] = []
+    for part in parts if isinstance(parts, list) else [parts]:
+        if isinstance(part, dict) and _flag(part.get("isAccessibleForFree")) == "false":
+            value = part.get("cssSelector")
+            selectors += [s for s in (value if isinstance(value, list) else [value]) if isinstance(s, str)]
+    return selectors
+
+
 def _json_int(digits: str) -> int | str:
     """A JSON integer; one too long for ``int()`` (over 4,300 digits) stays text, not a failed block."""
     return int(digits) if len(digits) <= 100 else digits
@@ -170,6 +196,9 @@ def from_json_ld(tree: HtmlElement, url: str | None = None) -> Metadata:
     urls = {u.split("#")[0].rstrip("/") for u in (url, *tree.xpath(xpaths.CANONICAL)) if isinstance(u, str) and u}
     node = next((n for n in articles if _refers_to(n, urls)), articles[0])
     section = node.get("articleSection", "")
+    # Paywalls are declared on the article, or on the web page that holds it.
+    pages = [node] + [n for n in nodes if _types(n) & WEB_PAGE_TYPES and n is not node]
+    access = next((f for n in pages if (f := _flag(n.get("isAccessibleForFree")))), "")
     orgs = _names(node.get("author", []), organizations=True, nodes=by_id)
     people, agencies = split_agencies(orgs)
     meta.fill(
@@ -186,6 +215,8 @@ def from_json_ld(tree: HtmlElement, url: str | None = None) -> Metadata:
             description=_clean(node.get("description")),
             image=_first_url(node.get("image")),
             article_body=_clean(node.get("articleBody")),
+            accessible_for_free=access,
+            paywalled_parts=[s for n in pages for s in _paywalled_parts(n)],
         )
     )
     return meta
@@ -242,7 +273,9 @@ def site_names(tree: HtmlElement) -> list[str]:
 
 
 def title_parts(tree: HtmlElement) -> list[str]:
-    """The page's ``<title>`` and ``<h1>`` texts, and the title split at separators (bars, dashes, colons)."""
+    """The page's ``<title>``, ``<h1>`` and sharing titles (``og:title``, ``twitter:title``), and the
+    titles split at separators (bars, dashes, colons)."""
     found = [_clean(t) for t in tree.xpath(xpaths.TITLE)] + [_clean(h.text_content()) for h in tree.xpath(xpaths.H1)]
+    found += [_clean(t) for t in tree.xpath(xpaths.SHARE_TITLES)]
     parts = [p for t in found for p in re.split(r"\s+[|\-–—:]\s+", t)]
     return [t for t in dict.fromkeys(found + parts) if t]

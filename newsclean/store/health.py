@@ -1,13 +1,16 @@
 """The breakage alarm: a run compared with its spider's earlier runs. Plain functions on run records.
 
-A site that changed its layout shows up as a run that found no article, or whose share of dropped
-pages or average text length moved far from its history.
+A site that changed its layout shows up as a run that found no article, whose site rules missed the
+body on far more pages than they usually do, or whose share of dropped pages or average text length
+moved far from its history. A site that is down shows up as a run whose every request failed.
 """
 
 from __future__ import annotations
 
 from statistics import mean, pstdev
 from typing import TYPE_CHECKING, Any
+
+from newsclean import stats
 
 if TYPE_CHECKING:
     from newsclean import store
@@ -22,6 +25,11 @@ MIN_HISTORY = 3
 DROP_SHARE_TOLERANCE = 0.25
 # The average text length may fall to half or grow to twice its usual value.
 LENGTH_RATIO = 2.0
+
+
+def paywalled(run: dict[str, Any]) -> int:
+    """The run's article pages that were paywall teasers (a prompt only, or a free part too short)."""
+    return sum(n for reason, n in run["dropped"].items() if reason in stats.PAYWALL_REASONS)
 
 
 # Why a site was paused during a run (newsclean/crawl/politeness.py), by its ``blocked/<why>`` count.
@@ -46,8 +54,29 @@ def obstacle(run: dict[str, Any]) -> str | None:
 
 
 def dropped_share(run: dict[str, Any]) -> float:
-    """Share of the run's article pages that did not become a stored article."""
-    return sum(run["dropped"].values()) / run["article_pages"] if run["article_pages"] else 0.0
+    """Share of the run's article pages that did not become a stored article. Paywall teasers are
+    left out: how many of a site's pages are for subscribers varies with its news, not its layout."""
+    pages = run["article_pages"] - paywalled(run)
+    return (sum(run["dropped"].values()) - paywalled(run)) / pages if pages > 0 else 0.0
+
+
+def rules_missed_share(run: dict[str, Any]) -> float:
+    """Share of the run's article pages whose body the site's rules missed (the generic path gave it)."""
+    return (run.get("rules_missed") or 0) / run["article_pages"] if run["article_pages"] else 0.0
+
+
+def outage(run: dict[str, Any]) -> str:
+    """Why ``run`` looks like a site that was down: every request it made failed (no page answered,
+    not even with a 304); empty otherwise."""
+    errors = run.get("errors") or {}
+    failed = sum(errors.values())
+    answered = run["article_pages"] or run["links"] or run["not_modified"] or run["skipped"]
+    counts = run.get("counts") or {}
+    answered = answered or any(counts.get(f"pages/{kind}") for kind in ("feed", "sitemap", "listing"))
+    if not failed or answered:
+        return ""
+    kinds = ", ".join(f"{kind}: {n}" for kind, n in sorted(errors.items()))
+    return f"outage: every request failed ({kinds})"
 
 
 def alarms(latest: dict[str, Any], history: list[dict[str, Any]]) -> list[str]:
@@ -57,7 +86,15 @@ def alarms(latest: dict[str, Any], history: list[dict[str, Any]]) -> list[str]:
         return [why]  # not a layout alarm
     history = [r for r in history if not obstacle(r)]
     reasons = []
-    if latest["article_pages"] and not latest["articles"]:
+    teasers = paywalled(latest)
+    if latest["article_pages"] and teasers >= latest["article_pages"] and not latest["new"] + latest["updated"]:
+        # Not a layout change: the site put its articles behind a paywall (or this run met only those).
+        # The shares and lengths below mean nothing in such a run.
+        return [f"paywall: all {teasers} article pages fetched were paywall teasers, nothing stored"]
+    down = outage(latest)
+    if down:
+        reasons.append(down)
+    elif latest["article_pages"] and not latest["articles"]:
         reasons.append(f"no article found in {latest['article_pages']} article pages fetched")
     elif not (latest["links"] or latest["not_modified"] or latest["skipped"]):
         reasons.append("no article links found in its feeds, sitemaps or listing pages")
@@ -68,6 +105,10 @@ def alarms(latest: dict[str, Any], history: list[dict[str, Any]]) -> list[str]:
         share, usual = dropped_share(latest), mean(shares)
         if abs(share - usual) > max(DROP_SHARE_TOLERANCE, 3 * pstdev(shares)):
             reasons.append(f"dropped {share:.0%} of article pages, usually {usual:.0%}")
+        shares = [rules_missed_share(r) for r in past]
+        share, usual = rules_missed_share(latest), mean(shares)
+        if share - usual > max(DROP_SHARE_TOLERANCE, 3 * pstdev(shares)):
+            reasons.append(f"site rules missed the body of {share:.0%} of article pages, usually {usual:.0%}")
 
     past = [r for r in history if r["articles"] >= MIN_PAGES]
     if latest["articles"] >= MIN_PAGES and len(past) >= MIN_HISTORY:

@@ -153,6 +153,15 @@ class PostgresStore:
             return None
         return parse_time(row["fetched_at"]) or datetime.min.replace(tzinfo=UTC)
 
+    def page_dates(self, *urls: str) -> list[str]:
+        """The dates (``published``, ``modified``) the page stored under any of ``urls`` carried."""
+        row = self.conn.execute(
+            "SELECT published, modified FROM articles WHERE canonical_url = ANY(%s) "
+            "UNION ALL SELECT published, modified FROM articles WHERE url = ANY(%s) LIMIT 1",
+            (list(urls), list(urls)),
+        ).fetchone()
+        return [row[k] for k in ("published", "modified") if row[k]] if row else []
+
     def stored_since(self, url: str, since: str) -> bool:
         """True when an article fetched from (or canonical at) ``url`` was stored at ``since`` or later."""
         row = self.conn.execute(

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from html import escape
 from typing import Any
 
-from newsclean.dates import now_iso, parse_time
+from newsclean.dates import now, now_iso, parse_time
 
 # Runs per site shown in the plots (the newest), and articles listed per site.
 RUNS_SHOWN = 60
@@ -44,7 +44,7 @@ def _runs(conn: Any) -> dict[str, list[dict[str, Any]]]:
         record = dict(row)
         record["dropped"] = json.loads(record.get("dropped") or "{}")
         record["errors"] = json.loads(record.get("errors") or "{}")
-        record["when"] = parse_time(record["start"]) or datetime.now(UTC)
+        record["when"] = parse_time(record["start"]) or now()
         by_site.setdefault(record["spider"], []).append(record)
     return {site: runs[-RUNS_SHOWN:] for site, runs in sorted(by_site.items())}
 

@@ -172,6 +172,18 @@ def fetched_time(conn: sqlite3.Connection, *urls: str) -> datetime | None:
     return parse_time(row["fetched_at"]) or datetime.min.replace(tzinfo=UTC)
 
 
+def page_dates(conn: sqlite3.Connection, *urls: str) -> list[str]:
+    """The dates (``published``, ``modified``) the page stored under any of ``urls`` carried; empty
+    when none is stored or it carried none."""
+    marks = ", ".join("?" * len(urls))
+    row = conn.execute(
+        f"SELECT published, modified FROM articles WHERE canonical_url IN ({marks}) "
+        f"UNION ALL SELECT published, modified FROM articles WHERE url IN ({marks}) LIMIT 1",
+        (*urls, *urls),
+    ).fetchone()
+    return [d for d in (row or ()) if d]
+
+
 def load_validators(conn: sqlite3.Connection) -> dict[str, tuple[str, str]]:
     """URL -> (ETag, Last-Modified) of every feed, sitemap and listing page seen before."""
     return {r["url"]: (r["etag"], r["last_modified"]) for r in conn.execute("SELECT * FROM validators")}
