@@ -22,6 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
         "newsclean.config",
         "newsclean.dates",
         "newsclean.feeds",
+        "newsclean.minhash",
         "newsclean.optout",
         "newsclean.pagekind",
         "newsclean.settings",

@@ -4,6 +4,8 @@ every item it drops under ``newsclean/dropped/<reason>`` in the crawl stats."""
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn, Self
 
@@ -11,9 +13,11 @@ from itemadapter import ItemAdapter
 from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
+from twisted.internet import task
 
 from newsclean import config, stats, store
 from newsclean.archive import raw_page_of
+from newsclean.minhash import fingerprint_of
 from newsclean.store.postgres import ThreadWriter
 from newsclean.urls import seen_key
 
@@ -110,6 +114,13 @@ class SQLitePipeline(_Pipeline):
     """Stores each item as one row of ``articles`` in the SQLite file ``NEWSCLEAN_DB``, one
     transaction per item.
 
+    A spider whose ``commit_interval`` is above 0 (the ``warc`` spider: 1 second) gets its items
+    committed together, at most that many seconds apart and when the spider closes, each in a
+    savepoint of its own: the spider writes what must hold only once its items are committed (a
+    backfill's progress) in the same transaction, from a hook it gives :meth:`batch_hook` (called
+    with the connection before each commit). A live crawl, which a ``JOBDIR`` resume or the shared
+    frontier cannot redo, keeps one transaction per item.
+
     Counts ``newsclean/new``, ``newsclean/updated`` (text changed; the old text kept as a revision)
     and ``newsclean/unchanged``.
     """
@@ -120,13 +131,47 @@ class SQLitePipeline(_Pipeline):
         super().__init__(crawler)
         self.path = Path(config.DB.get(crawler.settings))
         self.opened: store.Store | None = None
+        self.interval = 0.0  # seconds between commits; 0: each item in its own transaction
+        self.hooks: list[Callable[[Any], None]] = []
+        self._since = 0.0
+        self._timer: task.LoopingCall | None = None
 
     def open_spider(self, spider: Spider | None = None) -> None:
         self.opened = store.open_store(self.path)
         logger.info("storing articles in %s", self.path.resolve())
+        spider = spider or self.crawler.spider
+        self.interval = float(getattr(spider, "commit_interval", 0) or 0)
+        if self.interval > 0 and isinstance(self.opened, store.SQLiteStore):
+            self._since = time.monotonic()
+            self._timer = task.LoopingCall(self.commit)
+            self._timer.start(self.interval, now=False)
+            opened = getattr(spider, "store_batched", None)
+            if opened is not None:
+                opened(self)
+        else:
+            self.interval = 0.0
+
+    def batch_hook(self, hook: Callable[[Any], None]) -> None:
+        """Call ``hook(connection)`` before each commit of a batch, in its transaction."""
+        self.hooks.append(hook)
+
+    def commit(self) -> None:
+        """Commit the batch of items saved since the last commit (with what the hooks write)."""
+        if not isinstance(self.opened, store.SQLiteStore):
+            return
+        conn = self.opened.conn
+        for hook in self.hooks:
+            hook(conn)
+        if conn.in_transaction:
+            conn.commit()
+        self._since = time.monotonic()
 
     def close_spider(self, spider: Spider | None = None) -> None:
+        if self._timer is not None and self._timer.running:
+            self._timer.stop()
         if self.opened is not None:
+            if self.interval > 0:
+                self.commit()
             self.opened.close()
             self.opened = None
 
@@ -139,7 +184,14 @@ class SQLitePipeline(_Pipeline):
     def process_item(self, item: Any) -> Any:
         assert self.opened is not None
         adapter = ItemAdapter(item)  # asdict() would check every value for nested items
-        self.count(adapter, self.opened.save_article(adapter, raw_page_of(item)))
+        if self.interval <= 0:
+            self.count(adapter, self.opened.save_article(adapter, raw_page_of(item), fingerprint_of(item)))
+            return item
+        assert isinstance(self.opened, store.SQLiteStore)
+        outcome = self.opened.save_article(adapter, raw_page_of(item), fingerprint_of(item), commit=False)
+        self.count(adapter, outcome)
+        if time.monotonic() - self._since >= self.interval:
+            self.commit()
         return item
 
 

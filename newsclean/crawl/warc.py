@@ -111,6 +111,10 @@ class WarcSpider(NewsSpider):
     """Articles from the response records of WARC files: ``-a path=`` (see the module doc)."""
 
     name = "warc"
+    commit_interval = 1.0
+    """The SQLite store commits the backfill's articles once a second, not one by one, with the
+    progress they allow in the same transaction (:class:`~newsclean.crawl.pipelines.SQLitePipeline`):
+    a killed backfill loses at most that second, which its resume reads again."""
     may_render = False  # archived pages are read as they were archived: nothing is fetched
     custom_settings: ClassVar[dict[str, Any]] = {
         "ROBOTSTXT_OBEY": False,  # nothing is fetched
@@ -161,6 +165,8 @@ class WarcSpider(NewsSpider):
         self._last_save = 0.0
         self._started = time.monotonic()
         self._progress: task.LoopingCall | None = None
+        self._batched: Any = None  # the store pipeline that commits the articles in batches
+        self._unsaved: dict[str, tuple[int, bool]] = {}  # progress to write with its next commit
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -217,6 +223,22 @@ class WarcSpider(NewsSpider):
         rawpages.ensure_tables(conn)
         return conn
 
+    def store_batched(self, pipeline: Any) -> None:
+        """Called by the SQLite store's pipeline when it commits in batches: the progress is then
+        written in its transactions, with the articles it counts as done (never before them)."""
+        self._batched = pipeline
+        pipeline.batch_hook(self._write_progress)
+
+    def _write_progress(self, conn: Any) -> None:
+        for source, (offset, finished) in self._unsaved.items():
+            rawpages.save_progress(conn, source, offset, finished, commit=False)
+        self._unsaved.clear()
+
+    def _flush(self) -> None:
+        """Commit the store's open batch: another connection of this process is about to write."""
+        if self._batched is not None:
+            self._batched.commit()
+
     async def start(self) -> AsyncIterator[Any]:
         loop = asyncio.get_running_loop()
         reader = ThreadPoolExecutor(1, thread_name_prefix="warc-reader")
@@ -229,6 +251,7 @@ class WarcSpider(NewsSpider):
         try:
             for source, size in zip(self.sources, sizes, strict=True):
                 start, finished, stored = 0, False, set()
+                self._flush()
                 conn = self._store()
                 if conn is not None:
                     with closing(conn):
@@ -312,6 +335,10 @@ class WarcSpider(NewsSpider):
 
     def _save(self, tracker: _Tracker) -> None:
         self._last_save = time.monotonic()
+        if self._batched is not None and self._batched.opened is not None:
+            # Written with the store's next commit, in the transaction of the articles it counts.
+            self._unsaved[tracker.source] = (tracker.watermark, tracker.finished)
+            return
         conn = self._store()
         if conn is not None:
             with closing(conn):

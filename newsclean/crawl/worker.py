@@ -36,6 +36,30 @@ def extract_page(html: str | bytes, url: str | None, site: str | None, encoding:
     return result
 
 
+# A small article, extracted once before the worker says it is ready: the first page's lazy imports
+# and set-up (trafilatura's and htmldate's date parsing, the MinHash) then cost the worker's start,
+# not the first page's time.
+_WARM_UP = (
+    b"<html lang='en'><head><title>Warm-up</title>"
+    b"<meta property='article:published_time' content='2024-01-02T10:00:00Z'></head><body><article>"
+    b"<h1>Warm-up</h1><p>" + b"A sentence of a paragraph of the warm-up page, written out. " * 12 + b"</p>"
+    b"<p>Published on 2 January 2024 by the newsroom.</p></article></body></html>"
+)
+
+
+def process_page(html: str | bytes, url: str | None, site: str | None, encoding: str | None) -> Extraction:
+    """:func:`extract_page` as a worker sends it back: with the article's MinHash
+    :class:`~newsclean.minhash.Fingerprint` attached (the store's clustering then does not compute it
+    in the crawl process), without what each rule removed (for `newsclean try`, not for the crawl)."""
+    from newsclean.minhash import fingerprint, set_fingerprint
+
+    result = extract_page(html, url, site, encoding)
+    result.removed = []
+    if result.article is not None:
+        set_fingerprint(result.article, fingerprint(result.article.text, result.article.content_hash))
+    return result
+
+
 def _die_with_parent() -> None:
     """Linux: the kernel sends this process SIGKILL when the process that started it dies."""
     try:
@@ -56,6 +80,7 @@ def main(argv: list[str]) -> int:
 
     factory()  # every page needs the language profiles: loaded before the first one arrives
     known_sites()  # and the site declarations
+    process_page(_WARM_UP, "https://warm-up.invalid/2024/01/02/warm-up.html", None, "utf-8")
     injected = faults.parse(argv)
     logging.basicConfig(level=logging.WARNING, format=f"%(asctime)s [worker {os.getpid()}] %(levelname)s: %(message)s")
     inp = sys.stdin.buffer
@@ -73,8 +98,7 @@ def main(argv: list[str]) -> int:
             return 0
         html, url, site, encoding = pickle.loads(message)
         faults.inject(url, injected)
-        result = extract_page(html, url, site, encoding)
-        result.removed = []  # what each rule removed is for `newsclean try`, not for the crawl
+        result = process_page(html, url, site, encoding)
         data = pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
         out.write(HEADER.pack(len(data)) + data)
         out.flush()

@@ -22,28 +22,36 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
+import operator
 import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
-
-import rensa
 
 from newsclean.dates import parse_time
 from newsclean.extraction.agencies import agency_for_url
+from newsclean.minhash import (  # noqa: F401  (the signatures' names, for the callers of this module)
+    BANDS,
+    FINGERPRINT_ATTR,
+    MIN_SHINGLES,
+    NUM_PERM,
+    ROWS,
+    SEED,
+    Fingerprint,
+    band_keys,
+    fingerprint,
+    fingerprint_of,
+    set_fingerprint,
+    shingles,
+    signature,
+)
 
-NUM_PERM = 64
-BANDS = 16
-ROWS = NUM_PERM // BANDS
-SEED = 20241227
 # Estimated Jaccard similarity of word 3-shingles from which two texts are copies of one story. With
 # 16 bands of 4 rows, a pair at 0.5 becomes a candidate with a chance of 0.65, at 0.7 of 0.99, at 0.8
 # of 0.9996; a pair at 0.12 (unrelated news texts, at most) of 0.003, and is then turned down.
 THRESHOLD = 0.5
-# Texts with fewer shingles than this are too short to tell a copy from a coincidence: alone.
-MIN_SHINGLES = 20
 
 # Each article's signature under a small integer id; its bands as (band key, id) in a table that is
 # its own index (WITHOUT ROWID): one B-tree entry per band, the cheapest write SQLite has. A cluster
@@ -58,7 +66,6 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS articles_cluster ON articles (cluster)",
 )
 
-_WORD = re.compile(r"\w+")
 _PACK = struct.Struct(f"<{NUM_PERM}I")
 _LATEST = datetime.max.replace(tzinfo=UTC)
 
@@ -69,34 +76,17 @@ def create_tables(conn: Any) -> None:
         conn.execute(statement)
 
 
-def shingles(text: str) -> list[str]:
-    """The text's word 3-shingles: lower-cased words, punctuation ignored, in order."""
-    words = _WORD.findall(text.lower())
-    return [f"{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:], strict=False)]
-
-
-def signature(text: str) -> list[int] | None:
-    """The MinHash signature of the text's shingles (``NUM_PERM`` 32-bit values); None when too short."""
-    grams = shingles(text)
-    if len(set(grams)) < MIN_SHINGLES:
-        return None
-    minhash = rensa.RMinHash(NUM_PERM, SEED)
-    minhash.update(grams)
-    return list(minhash.digest())
-
-
 def similarity(a: Sequence[int], b: Sequence[int]) -> float:
     """Estimated Jaccard similarity of two signatures: the share of equal values."""
-    return sum(x == y for x, y in zip(a, b, strict=True)) / NUM_PERM
+    if len(a) != len(b):
+        raise ValueError("signatures of different lengths")
+    return sum(map(operator.eq, a, b)) / NUM_PERM
 
 
-def band_keys(sig: Sequence[int]) -> list[int]:
-    """One signed 64-bit key per band (band number and its rows hashed), as SQLite stores integers."""
-    keys = []
-    for band in range(BANDS):
-        rows = struct.pack(f"<B{ROWS}I", band, *sig[band * ROWS : (band + 1) * ROWS])
-        keys.append(int.from_bytes(hashlib.blake2b(rows, digest_size=8).digest(), "little", signed=True))
-    return keys
+@lru_cache(maxsize=8192)
+def _agency_of(url: str) -> str:
+    """:func:`agency_for_url`, remembered: a cluster's members are asked again at each new member."""
+    return agency_for_url(url)
 
 
 @dataclass
@@ -134,9 +124,10 @@ def forget(conn: Any, url: str) -> None:
         conn.execute("DELETE FROM minhash WHERE id = ?", (row[0],))
 
 
-def _record(conn: Any, url: str, sig: Sequence[int] | None) -> int | None:
-    """Store the article's signature and bands, replacing its earlier ones; its id (None: no signature).
-    An unchanged signature (the same text saved again) writes nothing."""
+def _record(conn: Any, url: str, sig: Sequence[int] | None, keys: Sequence[int] | None = None) -> int | None:
+    """Store the article's signature and bands (``keys``: its band keys, when known), replacing its
+    earlier ones; its id (None: no signature). An unchanged signature (the same text saved again)
+    writes nothing."""
     row = conn.execute("SELECT id, signature FROM minhash WHERE canonical_url = ?", (url,)).fetchone()
     packed = _PACK.pack(*sig) if sig is not None else None
     if row is not None:
@@ -157,13 +148,15 @@ def _record(conn: Any, url: str, sig: Sequence[int] | None) -> int | None:
         inserted = conn.execute("INSERT INTO minhash (canonical_url, signature) VALUES (?, ?)", (url, packed))
         article = int(inserted.lastrowid)
     assert sig is not None
-    conn.executemany("INSERT OR IGNORE INTO minhash_bands VALUES (?, ?)", [(k, article) for k in band_keys(sig)])
+    keys = band_keys(sig) if keys is None else keys
+    conn.executemany("INSERT OR IGNORE INTO minhash_bands VALUES (?, ?)", [(k, article) for k in keys])
     return article
 
 
-def matches(conn: Any, sig: Sequence[int], exclude: int | None = None) -> list[str]:
-    """Stored articles (canonical URLs) whose text is a copy of the one with signature ``sig``."""
-    keys = band_keys(sig)
+def matches(conn: Any, sig: Sequence[int], exclude: int | None = None, keys: Sequence[int] | None = None) -> list[str]:
+    """Stored articles (canonical URLs) whose text is a copy of the one with signature ``sig``
+    (``keys``: its band keys, when known)."""
+    keys = band_keys(sig) if keys is None else keys
     found = conn.execute(
         "SELECT canonical_url, signature FROM minhash WHERE id IN "
         f"(SELECT article FROM minhash_bands WHERE band IN ({', '.join('?' * len(keys))}))",
@@ -176,9 +169,11 @@ def matches(conn: Any, sig: Sequence[int], exclude: int | None = None) -> list[s
     ]
 
 
-def assign(conn: Any, article: Mapping[str, Any]) -> Assignment:
+def assign(conn: Any, article: Mapping[str, Any], known: Fingerprint | None = None) -> Assignment:
     """Cluster ``article`` (a mapping with the Article's fields) against the store: record its
     signature and bands, join (and merge) the clusters of its copies, update their original and size.
+    ``known``: the text's :class:`Fingerprint` computed beforehand (used only when its
+    ``content_hash`` is the article's).
 
     Call it in the transaction that then saves the article's row with the returned ``cluster``; the
     other members' rows are updated here (cluster merged, source from an agency's own page).
@@ -188,9 +183,12 @@ def assign(conn: Any, article: Mapping[str, Any]) -> Assignment:
         conn.execute("BEGIN IMMEDIATE")
     old = conn.execute("SELECT cluster FROM articles WHERE canonical_url = ?", (url,)).fetchone()
     old_cluster = old[0] if old is not None else ""
-    sig = signature(article.get("text") or "")
-    copies = [c for c in matches(conn, sig) if c != url] if sig is not None else []
-    _record(conn, url, sig)
+    content_hash = article.get("content_hash") or ""
+    if known is None or not content_hash or known.content_hash != content_hash:
+        known = fingerprint(article.get("text") or "", content_hash)
+    sig, keys = known.signature, known.bands or None
+    copies = [c for c in matches(conn, sig, keys=keys) if c != url] if sig is not None else []
+    _record(conn, url, sig, keys)
 
     joined: list[str] = []
     if copies:
@@ -247,7 +245,7 @@ def _summarise(
     )
     agency = ""
     if len(members) > 1:
-        agency = next((a for m in members if (a := agency_for_url(m["url"] or m["canonical_url"]))), "")
+        agency = next((a for m in members if (a := _agency_of(m["url"] or m["canonical_url"]))), "")
         if agency:
             for member in members:
                 if member is not members[-1] or new is None:

@@ -130,7 +130,7 @@ class PostgresStore:
         row = self.conn.execute("SELECT COALESCE(MAX(version), 0) AS v FROM schema_version").fetchone()
         return int(row["v"]) if row else 0
 
-    def save_article(self, article: Mapping[str, Any], raw_page: Any = None) -> str:
+    def save_article(self, article: Mapping[str, Any], raw_page: Any = None, fingerprint: Any = None) -> str:
         """Insert or update an article's row in one transaction: ``new``, ``updated`` or ``unchanged``.
         (Where a raw page is archived is kept in SQLite stores only: ``raw_page`` is not stored here.)"""
         row = to_row(article)

@@ -67,13 +67,18 @@ def progress(conn: sqlite3.Connection, source: str) -> tuple[int, bool]:
     return (int(row[0]), bool(row[1])) if row else (0, False)
 
 
-def save_progress(conn: sqlite3.Connection, source: str, done_offset: int, finished: bool = False) -> None:
-    with conn:
-        conn.execute(
-            "INSERT INTO warc_progress VALUES (?, ?, ?, ?) ON CONFLICT(source) DO UPDATE SET "
-            "done_offset = excluded.done_offset, finished = excluded.finished, updated_at = excluded.updated_at",
-            (source, done_offset, int(finished), now_iso()),
-        )
+def save_progress(
+    conn: sqlite3.Connection, source: str, done_offset: int, finished: bool = False, commit: bool = True
+) -> None:
+    """Record how far the backfill of ``source`` got; ``commit=False``: in the caller's transaction
+    (the one that holds the articles of the records below ``done_offset``), which it commits."""
+    conn.execute(
+        "INSERT INTO warc_progress VALUES (?, ?, ?, ?) ON CONFLICT(source) DO UPDATE SET "
+        "done_offset = excluded.done_offset, finished = excluded.finished, updated_at = excluded.updated_at",
+        (source, done_offset, int(finished), now_iso()),
+    )
+    if commit:
+        conn.commit()
 
 
 @dataclass

@@ -75,47 +75,82 @@ _UPSERT = (
 )
 
 
-def save_article(conn: sqlite3.Connection, article: Mapping[str, Any], raw_page: RawPage | None = None) -> str:
+def save_article(
+    conn: sqlite3.Connection,
+    article: Mapping[str, Any],
+    raw_page: RawPage | None = None,
+    fingerprint: clusters.Fingerprint | None = None,
+    commit: bool = True,
+) -> str:
     """Insert or update an article's row: ``"new"``, ``"updated"`` (text changed) or ``"unchanged"``.
 
     When the text changed, the previous one is kept in ``revisions``, in the same transaction. The
     article joins its wire-copy cluster (:mod:`newsclean.store.clusters`) in that transaction too, and
-    ``raw_page``, where the page's WARC record is, goes to ``raw_pages``.
+    ``raw_page``, where the page's WARC record is, goes to ``raw_pages``. ``fingerprint``: the text's
+    MinHash signature and bands when an extraction worker computed them (else computed here).
+
+    ``commit=False``: the article joins the write transaction the caller holds open (begun here if
+    none is), in a savepoint of its own, so that a failure undoes this article alone; the caller
+    commits (a backfill commits once a second, with its progress: :mod:`newsclean.crawl.warc`).
     """
     row = to_row(article)
-    with conn:
-        _cluster(conn, row)
-        if isinstance(article, MutableMapping):  # the crawl's item gets what the store gave it
-            article["cluster"], article["source"] = row["cluster"], row["source"]
-            article["source_evidence"] = json.loads(row["source_evidence"] or "[]")
-        old = conn.execute(
-            "SELECT content_hash, title, text, modified, fetched_at FROM articles WHERE canonical_url = ?",
-            (row["canonical_url"],),
-        ).fetchone()
-        if old is not None and old["content_hash"] != row["content_hash"]:
-            conn.execute(
-                "INSERT INTO revisions VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    row["canonical_url"],
-                    old["content_hash"],
-                    old["title"],
-                    old["text"],
-                    old["modified"],
-                    old["fetched_at"],
-                    now_iso(),
-                ),
-            )
-        conn.execute(_UPSERT, row)
-        if raw_page is not None:
-            rawpages.save_raw_page(conn, row["canonical_url"], raw_page)
+    if commit:
+        with conn:
+            old = _save(conn, article, row, raw_page, fingerprint)
+    else:
+        if not conn.in_transaction:
+            conn.execute("BEGIN IMMEDIATE")
+        conn.execute("SAVEPOINT article")
+        try:
+            old = _save(conn, article, row, raw_page, fingerprint)
+        except BaseException:
+            conn.execute("ROLLBACK TO article")
+            conn.execute("RELEASE article")
+            raise
+        conn.execute("RELEASE article")
     if old is None:
         return "new"
     return "updated" if old["content_hash"] != row["content_hash"] else "unchanged"
 
 
-def _cluster(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
+def _save(
+    conn: sqlite3.Connection,
+    article: Mapping[str, Any],
+    row: dict[str, Any],
+    raw_page: RawPage | None,
+    fingerprint: clusters.Fingerprint | None,
+) -> Any:
+    """:func:`save_article`'s writes, in the caller's transaction; the row it replaced (or None)."""
+    _cluster(conn, row, fingerprint)
+    if isinstance(article, MutableMapping):  # the crawl's item gets what the store gave it
+        article["cluster"], article["source"] = row["cluster"], row["source"]
+        article["source_evidence"] = json.loads(row["source_evidence"] or "[]")
+    old = conn.execute(
+        "SELECT content_hash, title, text, modified, fetched_at FROM articles WHERE canonical_url = ?",
+        (row["canonical_url"],),
+    ).fetchone()
+    if old is not None and old["content_hash"] != row["content_hash"]:
+        conn.execute(
+            "INSERT INTO revisions VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                row["canonical_url"],
+                old["content_hash"],
+                old["title"],
+                old["text"],
+                old["modified"],
+                old["fetched_at"],
+                now_iso(),
+            ),
+        )
+    conn.execute(_UPSERT, row)
+    if raw_page is not None:
+        rawpages.save_raw_page(conn, row["canonical_url"], raw_page)
+    return old
+
+
+def _cluster(conn: sqlite3.Connection, row: dict[str, Any], fingerprint: clusters.Fingerprint | None = None) -> None:
     """Set the row's ``cluster``; a copy of an agency's own page without a source gets the agency."""
-    assignment = clusters.assign(conn, row)
+    assignment = clusters.assign(conn, row, fingerprint)
     row["cluster"] = assignment.cluster
     if assignment.agency and not row["source"]:
         evidence = json.loads(row["source_evidence"] or "[]")
