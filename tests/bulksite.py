@@ -13,7 +13,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from newsclean.fixtures import serve_handler
 
 HOST = "bulk.example"
 PER_SITEMAP = 500
@@ -171,13 +173,6 @@ def serve_bulk(pages: int = 2000, delay: float = 0.0) -> Iterator[BulkSite]:
             self.end_headers()
             self.wfile.write(body)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="bulk-site", daemon=True)
-    thread.start()
-    site.mirror = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with serve_handler(Handler) as url:
+        site.mirror = url
         yield site
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -85,3 +85,13 @@ def http_server(respond: Respond) -> Iterator[str]:
 
     with serve_handler(Handler) as url:
         yield url
+
+
+# Five paragraphs of an ordinary news story, for extraction cases that need running text to keep.
+STORY = [
+    "The regional council voted on Tuesday to extend the night bus network to three outer districts.",
+    "Officials said the new routes would start in March and would cost about two million a year to run.",
+    "Residents of the districts had campaigned for the change for more than five years, they said.",
+    "The transport authority will publish the timetables in February, a spokeswoman told reporters.",
+    "Drivers' unions welcomed the decision but asked for more staff before the service begins.",
+]

@@ -31,7 +31,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from newsclean.fixtures import serve_handler
 
 HOST = "soak.example"
 START = datetime(2027, 3, 1, tzinfo=UTC)  # day 0, 00:00 UTC
@@ -316,13 +318,6 @@ def serve_soak(site: SoakSite) -> Iterator[SoakSite]:
                 with lock:
                     site.active -= 1
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="soak-site", daemon=True)
-    thread.start()
-    site.mirror = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with serve_handler(Handler) as url:
+        site.mirror = url
         yield site
-    finally:
-        server.shutdown()
-        server.server_close()

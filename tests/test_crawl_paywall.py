@@ -14,16 +14,13 @@ import pytest
 from newsclean import stats
 from newsclean.store import health
 
+from . import helpers
 from .helpers import crawl_cmd, http_server, latest_run, rows, run
 
 pytestmark = pytest.mark.crawl
 
 STORY = [
-    "The regional council voted on Tuesday to extend the night bus network to three outer districts.",
-    "Officials said the new routes would start in March and would cost about two million a year to run.",
-    "Residents of the districts had campaigned for the change for more than five years, they said.",
-    "The transport authority will publish the timetables in February, a spokeswoman told reporters.",
-    "Drivers' unions welcomed the decision but asked for more staff before the service begins.",
+    *helpers.STORY,
     "The first buses will run every twenty minutes between midnight and five in the morning, it said.",
 ]
 # The free part of a restricted article: real text, NEWSCLEAN_PAYWALL_MIN_WORDS (80) words or more.

@@ -17,13 +17,8 @@ from newsclean.crawl.pipelines import ValidationPipeline
 from newsclean.extraction import extract, paywall
 from newsclean.sites import GENERIC
 
-STORY = [
-    "The regional council voted on Tuesday to extend the night bus network to three outer districts.",
-    "Officials said the new routes would start in March and would cost about two million a year to run.",
-    "Residents of the districts had campaigned for the change for more than five years, they said.",
-    "The transport authority will publish the timetables in February, a spokeswoman told reporters.",
-    "Drivers' unions welcomed the decision but asked for more staff before the service begins.",
-]
+from .helpers import STORY
+
 URL = "https://news.example/2024/night-buses"
 # The measured case: a teaser whose text came out as 48 words, the prompt included.
 WAPO_LEAD = [

@@ -7,13 +7,8 @@ import json
 from newsclean.extraction import bylines, extract
 from newsclean.sites import GENERIC
 
-STORY = [
-    "The regional council voted on Tuesday to extend the night bus network to three outer districts.",
-    "Officials said the new routes would start in March and would cost about two million a year to run.",
-    "Residents of the districts had campaigned for the change for more than five years, they said.",
-    "The transport authority will publish the timetables in February, a spokeswoman told reporters.",
-    "Drivers' unions welcomed the decision but asked for more staff before the service begins.",
-]
+from .helpers import STORY
+
 URL = "https://news.example.org/2024/01/night-buses"
 
 
