@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import shutil
 import sqlite3
@@ -39,6 +40,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -168,6 +170,43 @@ def run_trafilatura(files: Path, tmp: Path, parallel: int) -> Run:
     return Run(pages, wall, wall, memory.peak_kb / 1024, bound, written, detail)
 
 
+def _loop_until(site: BenchSite, sample: list[int], start: float, stop: float, out: Any) -> None:
+    """In a forked process: the plain loop over ``sample`` (again and again) from ``start`` to ``stop``
+    (``time.monotonic``), its pages/s sent on ``out``."""
+    from newsclean.extraction import extract
+
+    pages = [(site.article(n), site.article_url(n)) for n in sample]
+    for html, url in pages[:3]:  # warm-up, as plain_loop
+        extract(html, url, encoding=CHARSET)
+    time.sleep(max(0.0, start - time.monotonic()))
+    done, began = 0, time.monotonic()
+    while True:
+        for html, url in pages:
+            extract(html, url, encoding=CHARSET)
+            done += 1
+            if time.monotonic() >= stop:
+                out.send(done / (time.monotonic() - began))
+                return
+
+
+def two_loops(site: BenchSite, sample: list[int], seconds: float) -> float:
+    """The summed pages/s of the plain loop run in two forked processes at the same time, each over
+    ``sample`` for the same ``seconds``: the most two processes extracting at once reach here."""
+    context = multiprocessing.get_context("fork")
+    sys.stdout.flush()  # else each child would write this process's buffered lines again
+    start = time.monotonic() + 2.0  # both past their warm-up and set up
+    pipes = [context.Pipe(duplex=False) for _ in range(2)]
+    children = [
+        context.Process(target=_loop_until, args=(site, sample, start, start + seconds, send)) for _, send in pipes
+    ]
+    for child in children:
+        child.start()
+    rates = [receive.recv() for receive, _ in pipes]
+    for child in children:
+        child.join()
+    return sum(rates)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--child":
@@ -212,6 +251,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"    plain loop after it: {loops[-1]:6.1f} pages/s; ratio to the loop's mean before and after: "
                 f"{ratios[-1]:.2f}"
             )
+        loop_mean = sum(loops) / len(loops)
+        both = two_loops(site, sample, len(sample) / loop_mean)
+        ceiling = both / loop_mean
+        print(
+            f"two plain loops at once: {both:6.1f} pages/s = {ceiling:.2f} x one loop (the most any 2-process "
+            "backfill can reach here)"
+        )
         traf = run_trafilatura(tmp / "pages", tmp, args.parallel)
         print(
             f"trafilatura --parallel {args.parallel} --json --with-metadata --no-comments: {traf.rate:6.1f} pages/s "

@@ -122,7 +122,21 @@ class WarcSpider(NewsSpider):
         "DOWNLOAD_DELAY": 0,
         config.CONDITIONAL_ENABLED.name: False,
         config.ARCHIVE.name: "",  # the input is the archive
+        # A record gives at most one item: one task per response takes it through the pipelines
+        # (Scrapy starts CONCURRENT_ITEMS tasks for every response).
+        "CONCURRENT_ITEMS": 1,
     }
+    # Scrapy's spider middlewares that act only on the requests a page leads to (a backfill's pages
+    # lead to none) or on start requests in a way the spider does itself: off for replays. Their
+    # only trace was Scrapy's own stats; newsclean's middlewares all stay. URLs longer than
+    # URLLENGTH_LIMIT are skipped and counted by the spider (``url_too_long``), where the record
+    # is accounted for (UrlLengthMiddleware dropped them after the spider had counted them in flight).
+    idle_spider_middlewares: ClassVar[tuple[str, ...]] = (
+        "scrapy.spidermiddlewares.referer.RefererMiddleware",
+        "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware",
+        "scrapy.spidermiddlewares.depth.DepthMiddleware",
+        "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware",
+    )
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -130,6 +144,10 @@ class WarcSpider(NewsSpider):
         # The replay answers before robots.txt (100) and every other downloader middleware.
         middlewares = {**settings.getdict("DOWNLOADER_MIDDLEWARES"), "newsclean.crawl.warc.WarcReplayMiddleware": 50}
         settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
+        spider_middlewares = {**settings.getdict("SPIDER_MIDDLEWARES")}
+        for name in cls.idle_spider_middlewares:
+            spider_middlewares.setdefault(name, None)
+        settings.set("SPIDER_MIDDLEWARES", spider_middlewares, priority="spider")
 
     @classmethod
     def parse_arguments(cls, path: str = "", sites: str = "", domains: str = "", **kwargs: Any) -> dict[str, Any]:
@@ -167,15 +185,19 @@ class WarcSpider(NewsSpider):
         self._progress: task.LoopingCall | None = None
         self._batched: Any = None  # the store pipeline that commits the articles in batches
         self._unsaved: dict[str, tuple[int, bool]] = {}  # progress to write with its next commit
+        self._max_url = 0  # URLLENGTH_LIMIT when it applies (0: no limit)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.window = config.WARC_WINDOW.get(crawler.settings)
+        if crawler.settings.getbool("URLLENGTH_ENABLED", True):
+            spider._max_url = crawler.settings.getint("URLLENGTH_LIMIT")
         crawler.signals.connect(spider._item_done, signal=signals.item_scraped)
         crawler.signals.connect(spider._item_done, signal=signals.item_dropped)
         crawler.signals.connect(spider._item_done, signal=signals.item_error)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        crawler.signals.connect(_skip_unshown_records, signal=signals.spider_opened)
         return spider
 
     # Which records --------------------------------------------------------------------------------
@@ -196,6 +218,8 @@ class WarcSpider(NewsSpider):
             return record.kind if record.kind in ("revisit", "request", "warcinfo", "metadata") else "not_response"
         if not record.url.lower().startswith(("http://", "https://")):
             return "not_http"
+        if self._max_url and len(record.url) > self._max_url:
+            return "url_too_long"
         if record.status != 200:
             return f"status_{record.status or 'unknown'}"
         if not self.selected(record.url):
@@ -397,6 +421,17 @@ class WarcSpider(NewsSpider):
         request = getattr(failure, "request", None)
         if request is not None:
             self._record_done(request.meta[META_WARC_RECORD].page)
+
+
+def _skip_unshown_records() -> None:
+    """Raise the root logger's level to the lowest of its handlers' levels. Scrapy leaves it at NOTSET
+    and filters in its handler, so each of its DEBUG lines for a request and an item ("Crawled",
+    "Scraped from") is made into a record (the caller's frame looked up, about 20 µs) and then
+    thrown away at LOG_LEVEL=INFO: two a page. Nothing a handler shows changes."""
+    root = logging.getLogger()
+    levels = [handler.level for handler in root.handlers]
+    if levels and root.level == logging.NOTSET and min(levels) > logging.NOTSET:
+        root.setLevel(min(levels))
 
 
 class WarcReplayMiddleware:

@@ -24,14 +24,22 @@ def extract_page(html: str | bytes, url: str | None, site: str | None, encoding:
     """A fetched page's extraction, as the crawl stores it: the article, unless the page turns out to
     be a section front or a soft 404 (:mod:`newsclean.pagekind`), which gives no article and that
     reason. (The inline path of :class:`~newsclean.crawl.extractor.Extractor` does the same.)"""
-    from newsclean.extraction.core import extract
+    from newsclean.extraction.core import MAX_PAGE_SIZE, extract
     from newsclean.extraction.html import decode
     from newsclean.extraction.result import Extraction
     from newsclean.pagekind import page_kind
     from newsclean.registry import site_named
 
-    result = extract(html, url, site_named(site) if site else None, encoding=encoding)
-    if result.article is not None and (kind := page_kind(decode(html, encoding), result.article)):
+    # Decoded once, for extraction and the page-kind check (extract decodes bytes the same way); a
+    # page over the size limit goes as it came, for extract's own refusal.
+    text: str | bytes = html
+    if len(html) <= MAX_PAGE_SIZE:
+        try:
+            text = decode(html, encoding)
+        except Exception:  # extract reports it, as it would have
+            text = html
+    result = extract(text, url, site_named(site) if site else None, encoding=encoding)
+    if result.article is not None and (kind := page_kind(decode(text, encoding), result.article)):
         return Extraction(None, kind)
     return result
 

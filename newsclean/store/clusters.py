@@ -101,7 +101,10 @@ class Assignment:
     members: list[str] = field(default_factory=list)
 
 
+@lru_cache(maxsize=8192)
 def _moment(published: str, fetched_at: str) -> datetime:
+    """When a member was published (else fetched), for the cluster's original; remembered, as the
+    members are read again at each new member."""
     return parse_time(published) or parse_time(fetched_at) or _LATEST
 
 
