@@ -81,6 +81,9 @@ def page_signals(html: bytes | str) -> list[str]:
         data = data[: end.start()]
     found: list[str] = []
     for tag in _META.findall(data):
+        low = tag.lower()
+        if b"tdm-" not in low and b"robots" not in low:  # none of the names below: not parsed
+            continue
         attrs = {m.group(1).lower(): (m.group(2) or m.group(3) or m.group(4) or b"") for m in _ATTR.finditer(tag)}
         name = attrs.get(b"name", b"").decode("latin-1").strip().lower()
         content = attrs.get(b"content", b"").decode("utf-8", "replace").strip()

@@ -37,6 +37,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
+from scrapy.statscollectors import MemoryStatsCollector
 from twisted.internet import task
 from twisted.python.failure import Failure
 
@@ -125,6 +126,7 @@ class WarcSpider(NewsSpider):
         # A record gives at most one item: one task per response takes it through the pipelines
         # (Scrapy starts CONCURRENT_ITEMS tasks for every response).
         "CONCURRENT_ITEMS": 1,
+        "STATS_CLASS": "newsclean.crawl.warc.ReplayStats",
     }
     # Scrapy's spider middlewares that act only on the requests a page leads to (a backfill's pages
     # lead to none) or on start requests in a way the spider does itself: off for replays. Their
@@ -423,15 +425,27 @@ class WarcSpider(NewsSpider):
             self._record_done(request.meta[META_WARC_RECORD].page)
 
 
+class ReplayStats(MemoryStatsCollector):
+    """Scrapy's stats collector without its per-attribute hook (which wraps each method to warn about
+    a deprecated ``spider`` argument): an increment costs 0.3 µs instead of 4.6, and a replayed page
+    makes some 35 of them. Same values, same dump at the end."""
+
+    __getattribute__ = object.__getattribute__
+
+
 def _skip_unshown_records() -> None:
-    """Raise the root logger's level to the lowest of its handlers' levels. Scrapy leaves it at NOTSET
-    and filters in its handler, so each of its DEBUG lines for a request and an item ("Crawled",
-    "Scraped from") is made into a record (the caller's frame looked up, about 20 µs) and then
-    thrown away at LOG_LEVEL=INFO: two a page. Nothing a handler shows changes."""
+    """Raise the level of the root logger and of Scrapy's (which Scrapy sets to NOTSET and DEBUG, and
+    filters in its handler on the root) to the lowest level of the root's handlers. Otherwise each of
+    Scrapy's DEBUG lines for a request and an item ("Crawled", "Scraped from") is made into a record
+    (the caller's frame looked up: about 20 µs) only to be thrown away at LOG_LEVEL=INFO, two a page.
+    Nothing a handler shows changes: a logger with handlers of its own is left alone."""
     root = logging.getLogger()
     levels = [handler.level for handler in root.handlers]
-    if levels and root.level == logging.NOTSET and min(levels) > logging.NOTSET:
-        root.setLevel(min(levels))
+    if not levels or min(levels) <= logging.NOTSET:
+        return
+    for named in (root, logging.getLogger("scrapy")):
+        if named.level < min(levels) and (named is root or not named.handlers):
+            named.setLevel(min(levels))
 
 
 class WarcReplayMiddleware:
