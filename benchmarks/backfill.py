@@ -17,13 +17,17 @@ Then, each measured on its own:
 2. the backfill: ``scrapy crawl warc -a path=FILE`` (the ``warc`` spider, every pipeline, SQLite, the
    extraction pool of ``--workers`` processes) in a fresh ``python`` process; pages/s are the WARC's
    pages over the crawl's own elapsed time (engine start to spider closed, worker start-up included);
-3. ``trafilatura --input-dir DIR --output-dir OUT --parallel 2 --json --with-metadata --no-comments``
+3. the ceiling: the plain loop in two processes at once (forked from this one, each over the same
+   sample, both timed over the same span), their pages/s summed and divided by the plain loop's
+   mean: what two cores give two processes that do nothing but extract, the most any backfill of
+   two processes can reach here (two workers share the cores with the crawl process besides);
+4. ``trafilatura --input-dir DIR --output-dir OUT --parallel 2 --json --with-metadata --no-comments``
    over the page files, timed from start to exit (its own start-up included);
-4. with ``--rss-pages``, the backfill again over a WARC of that many pages, for its memory.
+5. with ``--rss-pages``, the backfill again over a WARC of that many pages, for its memory.
 
 Peak memory is the largest sum of the resident sets of the process and everything under it, read
 from ``/proc`` every 50 ms (see ``benchmarks/crawl.py``). The last line is ``ratio X.XX``: the
-backfill's pages/s over the mean of the plain loop before and after it.
+backfill's pages/s over the mean of the plain loop before and after it (the median of the rounds).
 """
 
 from __future__ import annotations

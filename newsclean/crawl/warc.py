@@ -127,6 +127,9 @@ class WarcSpider(NewsSpider):
         # (Scrapy starts CONCURRENT_ITEMS tasks for every response).
         "CONCURRENT_ITEMS": 1,
         "STATS_CLASS": "newsclean.crawl.warc.ReplayStats",
+        # Nothing is downloaded: the queue that spreads requests over busy download slots (which
+        # makes and drops a queue of its own for each request here) has nothing to balance.
+        "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.ScrapyPriorityQueue",
     }
     # Scrapy's spider middlewares that act only on the requests a page leads to (a backfill's pages
     # lead to none) or on start requests in a way the spider does itself: off for replays. Their
