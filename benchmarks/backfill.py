@@ -18,9 +18,10 @@ Then, each measured on its own:
    extraction pool of ``--workers`` processes) in a fresh ``python`` process; pages/s are the WARC's
    pages over the crawl's own elapsed time (engine start to spider closed, worker start-up included);
 3. the ceiling: the plain loop in two processes at once (forked from this one, each over the same
-   sample, both timed over the same span), their pages/s summed and divided by the plain loop's
-   mean: what two cores give two processes that do nothing but extract, the most any backfill of
-   two processes can reach here (two workers share the cores with the crawl process besides);
+   sample, both timed over the same span), their pages/s summed and divided by the mean of the
+   plain loop run just before and just after them: what two cores give two processes that do
+   nothing but extract, the most any backfill of two processes can reach here (its two workers
+   share the cores with the crawl process besides);
 4. ``trafilatura --input-dir DIR --output-dir OUT --parallel 2 --json --with-metadata --no-comments``
    over the page files, timed from start to exit (its own start-up included);
 5. with ``--rss-pages``, the backfill again over a WARC of that many pages, for its memory.
@@ -255,12 +256,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"    plain loop after it: {loops[-1]:6.1f} pages/s; ratio to the loop's mean before and after: "
                 f"{ratios[-1]:.2f}"
             )
-        loop_mean = sum(loops) / len(loops)
-        both = two_loops(site, sample, len(sample) / loop_mean)
-        ceiling = both / loop_mean
+        single = [plain_loop(site, sample)]  # the machine's speed at the time, as for each round
+        both = two_loops(site, sample, len(sample) / single[0])
+        single.append(plain_loop(site, sample))
+        ceiling = both / (sum(single) / 2)
         print(
-            f"two plain loops at once: {both:6.1f} pages/s = {ceiling:.2f} x one loop (the most any 2-process "
-            "backfill can reach here)"
+            f"two plain loops at once: {both:6.1f} pages/s = {ceiling:.2f} x one loop ({single[0]:.1f} / "
+            f"{single[1]:.1f} pages/s before / after) (the most any 2-process backfill can reach here)"
         )
         traf = run_trafilatura(tmp / "pages", tmp, args.parallel)
         print(
