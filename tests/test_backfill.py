@@ -19,7 +19,7 @@ from newsclean.archive import RawPage, read_page
 from newsclean.fixtures import load_fixtures
 
 from .conftest import ROOT
-from .warcs import WARC_DATE_ISO, serve_folder, write_copies_warc, write_fixture_warc
+from .warcs import WARC_DATE_ISO, append_response, copy_page, serve_folder, write_copies_warc, write_fixture_warc
 
 pytestmark = pytest.mark.crawl
 
@@ -90,6 +90,20 @@ def test_backfill_stores_every_article_like_a_crawl_and_skips_the_rest(tmp_path:
         runs = conn.execute("SELECT spider, end, new, finish_reason FROM runs ORDER BY id").fetchall()
     assert [(r[0], r[2], r[3]) for r in runs] == [("warc", len(ARTICLES), "finished"), ("warc", 0, "finished")]
     assert all(r[1] for r in runs)
+
+
+def test_backfill_skips_and_counts_a_url_over_the_length_limit(tmp_path: Path, run_env: dict[str, str]) -> None:
+    """A record whose URL is longer than URLLENGTH_LIMIT is skipped where it is read, and counted; the
+    file is still read to its end (such a record is never left in flight)."""
+    warc, db = tmp_path / "long.warc.gz", tmp_path / "store.sqlite"
+    urls = write_copies_warc(warc, 2)
+    long_url = urls[0] + "?q=" + "a" * 2100
+    append_response(warc, long_url, copy_page(next(iter(ARTICLES.values())).body(), long_url, 99))
+    proc = _backfill(str(warc), db, run_env)
+    assert set(_rows(db)) == set(urls)
+    assert _stat(proc.stderr, "newsclean/warc/skipped/url_too_long") == 1
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT finished FROM warc_progress").fetchall() == [(1,)]
 
 
 def test_backfill_filters_by_site_and_by_domain(tmp_path: Path, run_env: dict[str, str]) -> None:

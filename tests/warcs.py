@@ -138,3 +138,10 @@ def write_copies_warc(path: Path, count: int) -> list[str]:
             writer.write_record(_response(writer, url, 200, fixture.content_type, body, WARC_DATE))
             urls.append(url)
     return urls
+
+
+def append_response(path: Path, url: str, body: bytes) -> None:
+    """Add an HTML response record for ``url`` at the end of the ``.warc.gz`` at ``path``."""
+    with path.open("ab") as out:
+        writer = WARCWriter(out, gzip=True)
+        writer.write_record(_response(writer, url, 200, "text/html; charset=utf-8", body, WARC_DATE))
