@@ -1,12 +1,14 @@
 """The store's tables, for SQLite and PostgreSQL alike, and their numbered migrations.
 
 Both kinds of store have the same tables and columns (``articles``, ``revisions``, ``runs``,
-``validators``) and record the migrations applied to them in ``schema_version`` (one row per
-version, with when it was applied). A store is brought forward to :data:`VERSION` when it is opened;
-a store newer than this code is refused rather than written with an older idea of its columns.
+``validators``, ``raw_pages``, ``warc_progress``) and record the migrations applied to them in
+``schema_version`` (one row per version, with when it was applied). A store is brought forward to
+:data:`VERSION` when it is opened; a store newer than this code is refused rather than written with
+an older idea of its columns.
 
 A migration is a list of statements written once, with two placeholders that differ between the
-dialects: ``{id}`` (an auto-numbered integer key) and ``{real}`` (a double-precision number).
+dialects: ``{id}`` (an auto-numbered integer key) and ``{real}`` (a double-precision number); a
+statement one dialect alone needs is a dict ``{dialect: statement}``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 from dataclasses import fields
 
 from newsclean.article import Article
-from newsclean.store.rawpages import SCHEMA as RAW_PAGES
 
 _TYPES = {
     "sqlite": {"id": "INTEGER PRIMARY KEY", "real": "REAL", "int": "INTEGER"},
@@ -64,9 +65,23 @@ def _add_article_columns(*names: str) -> list[str]:
     return statements
 
 
+# Where each article's raw page is (the WARC record its row was extracted from) and how far a WARC
+# backfill read each file (:mod:`newsclean.store.rawpages`), as version 3 created them. PostgreSQL's
+# INTEGER is 32 bits: version 5 widens its offsets (SQLite's INTEGER is 64 bits already).
+RAW_PAGES = (
+    """CREATE TABLE IF NOT EXISTS raw_pages (
+        canonical_url TEXT PRIMARY KEY, warc_file TEXT NOT NULL, warc_offset INTEGER NOT NULL,
+        warc_length INTEGER NOT NULL DEFAULT 0, saved_at TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS raw_pages_record ON raw_pages (warc_file, warc_offset)",
+    """CREATE TABLE IF NOT EXISTS warc_progress (
+        source TEXT PRIMARY KEY, done_offset INTEGER NOT NULL DEFAULT 0, finished INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL)""",
+)
+
 # Version 1 is the schema SQLite stores had before versions were recorded: every statement is
 # IF NOT EXISTS, so such a store is adopted as version 1 without change.
-MIGRATIONS: list[list[str]] = [
+# A statement is a string for both dialects, or a dict {dialect: statement} for what one dialect alone needs.
+MIGRATIONS: list[list[str | dict[str, str]]] = [
     [
         _articles_table(),
         "CREATE INDEX IF NOT EXISTS articles_site ON articles (site)",
@@ -103,6 +118,15 @@ MIGRATIONS: list[list[str]] = [
         *_add_article_columns("access", "truncated", "signals"),
         "ALTER TABLE runs ADD COLUMN counts TEXT NOT NULL DEFAULT '{{}}'",
     ],
+    # 5: the PostgreSQL store keeps raw pages and backfill progress as the SQLite store does: WARC
+    # offsets past 2 GiB (PostgreSQL's INTEGER stops there; SQLite's is 64 bits: nothing to do).
+    [
+        {
+            "postgresql": "ALTER TABLE raw_pages ALTER COLUMN warc_offset TYPE BIGINT, "
+            "ALTER COLUMN warc_length TYPE BIGINT"
+        },
+        {"postgresql": "ALTER TABLE warc_progress ALTER COLUMN done_offset TYPE BIGINT"},
+    ],
 ]
 VERSION = len(MIGRATIONS)
 """The schema version this code writes."""
@@ -112,7 +136,14 @@ VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version {int} PRIMAR
 
 def statements(dialect: str, version: int) -> list[str]:
     """The statements of migration ``version`` (1-based) in ``dialect`` (``sqlite`` or ``postgresql``)."""
-    return [s.format(**_TYPES[dialect]) for s in MIGRATIONS[version - 1]]
+    found = []
+    for statement in MIGRATIONS[version - 1]:
+        if isinstance(statement, dict):
+            if dialect not in statement:
+                continue
+            statement = statement[dialect]
+        found.append(statement.format(**_TYPES[dialect]))
+    return found
 
 
 def version_table(dialect: str) -> str:

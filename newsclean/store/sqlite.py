@@ -10,14 +10,14 @@ import json
 import sqlite3
 from collections.abc import Mapping, MutableMapping
 from dataclasses import fields
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from newsclean.archive import RawPage
 from newsclean.article import Article
-from newsclean.dates import now_iso, parse_time
+from newsclean.dates import now_iso
 from newsclean.store import clusters, rawpages, schema
+from newsclean.store.dialect import fetched_time, page_dates  # noqa: F401 (the lookups both kinds share)
 
 ARTICLE_COLUMNS = [f.name for f in fields(Article)]
 # What `newsclean runs --json` prints for a run, in this order.
@@ -156,32 +156,6 @@ def _cluster(conn: sqlite3.Connection, row: dict[str, Any], fingerprint: cluster
         evidence = json.loads(row["source_evidence"] or "[]")
         row["source"] = assignment.agency
         row["source_evidence"] = json.dumps([*evidence, f"cluster:{assignment.agency}"], ensure_ascii=False)
-
-
-def fetched_time(conn: sqlite3.Connection, *urls: str) -> datetime | None:
-    """When the article stored under any of ``urls`` (as fetched, or canonical) was fetched; None when
-    none is stored. Two indexed lookups, whatever the site or spider that stored it."""
-    marks = ", ".join("?" * len(urls))
-    row = conn.execute(
-        f"SELECT fetched_at FROM articles WHERE canonical_url IN ({marks}) "
-        f"UNION ALL SELECT fetched_at FROM articles WHERE url IN ({marks}) LIMIT 1",
-        (*urls, *urls),
-    ).fetchone()
-    if row is None:
-        return None
-    return parse_time(row["fetched_at"]) or datetime.min.replace(tzinfo=UTC)
-
-
-def page_dates(conn: sqlite3.Connection, *urls: str) -> list[str]:
-    """The dates (``published``, ``modified``) the page stored under any of ``urls`` carried; empty
-    when none is stored or it carried none."""
-    marks = ", ".join("?" * len(urls))
-    row = conn.execute(
-        f"SELECT published, modified FROM articles WHERE canonical_url IN ({marks}) "
-        f"UNION ALL SELECT published, modified FROM articles WHERE url IN ({marks}) LIMIT 1",
-        (*urls, *urls),
-    ).fetchone()
-    return [d for d in (row or ()) if d]
 
 
 def load_validators(conn: sqlite3.Connection) -> dict[str, tuple[str, str]]:
