@@ -219,7 +219,7 @@ class PostgresPipeline(SQLitePipeline):
 
     async def process_item(self, item: Any) -> Any:  # type: ignore[override]
         adapter = ItemAdapter(item)
-        self.count(adapter, await self.writer.save_article(adapter, raw_page_of(item)))
+        self.count(adapter, await self.writer.save_article(adapter, raw_page_of(item), fingerprint_of(item)))
         return item
 
 

@@ -10,7 +10,7 @@ by column name in both. Nothing here imports Scrapy or psycopg.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -31,17 +31,54 @@ def is_sqlite(db: Connection) -> bool:
     return isinstance(connection(db), sqlite3.Connection)
 
 
+class Row(tuple[Any, ...]):
+    """A PostgreSQL row read as ``sqlite3.Row`` reads: by position, by column name, and ``dict(row)``."""
+
+    names: dict[str, int]
+
+    def __getitem__(self, key: Any) -> Any:
+        return super().__getitem__(self.names[key] if isinstance(key, str) else key)
+
+    def keys(self) -> list[str]:
+        return list(self.names)
+
+
+def _rows(cursor: Any) -> Any:
+    """psycopg's row factory for :class:`Row`."""
+    names = {column.name: n for n, column in enumerate(cursor.description or ())}
+
+    def make(values: Sequence[Any]) -> Row:
+        row = Row(values)
+        row.names = names
+        return row
+
+    return make
+
+
+def _postgres(query: str) -> str:
+    assert "%" not in query, "a query for both stores takes its values as parameters"
+    return query.replace("?", "%s")
+
+
 def execute(db: Connection, query: str, params: Sequence[Any] = ()) -> Any:
-    """Run ``query`` (``?`` placeholders, no ``%``) on ``db``; a cursor whose rows are read by column name."""
+    """Run ``query`` (``?`` placeholders, no ``%``) on ``db``; a cursor whose rows are read by
+    position or by column name (``sqlite3.Row``, or :class:`Row`)."""
     conn = connection(db)
     if isinstance(conn, sqlite3.Connection):
         cursor = conn.cursor()
         cursor.row_factory = sqlite3.Row
         return cursor.execute(query, tuple(params))
-    from psycopg.rows import dict_row
+    return conn.cursor(row_factory=_rows).execute(_postgres(query), tuple(params))
 
-    assert "%" not in query, "a query for both stores takes its values as parameters"
-    return conn.cursor(row_factory=dict_row).execute(query.replace("?", "%s"), tuple(params))
+
+def executemany(db: Connection, query: str, params: Iterable[Sequence[Any]]) -> None:
+    """Run ``query`` once for each of ``params`` on ``db``."""
+    conn = connection(db)
+    if isinstance(conn, sqlite3.Connection):
+        conn.executemany(query, params)
+    else:
+        with conn.cursor() as cursor:
+            cursor.executemany(_postgres(query), list(params))
 
 
 @contextmanager

@@ -20,7 +20,7 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -31,13 +31,16 @@ from psycopg.rows import dict_row
 
 from newsclean.archive import RawPage
 from newsclean.dates import now_iso
-from newsclean.store import dialect, rawpages, schema
+from newsclean.store import clusters, dialect, rawpages, schema
+from newsclean.store.clusters import Fingerprint
 from newsclean.store.sqlite import ARTICLE_COLUMNS, to_row
 
 logger = logging.getLogger(__name__)
 
 # The advisory lock key under which migrations run (any fixed 64-bit number; "newsclean" in ASCII).
 _MIGRATION_LOCK = 0x6E657773636C65
+# The advisory lock key under which articles join their wire-copy clusters ("clusters").
+_CLUSTER_LOCK = 0x636C757374657273
 SCHEMES = ("postgresql://", "postgres://")
 
 
@@ -135,12 +138,23 @@ class PostgresStore:
         row = self.conn.execute("SELECT COALESCE(MAX(version), 0) AS v FROM schema_version").fetchone()
         return int(row["v"]) if row else 0
 
-    def save_article(self, article: Mapping[str, Any], raw_page: RawPage | None = None, fingerprint: Any = None) -> str:
+    def save_article(
+        self, article: Mapping[str, Any], raw_page: RawPage | None = None, fingerprint: Fingerprint | None = None
+    ) -> str:
         """Insert or update an article's row in one transaction: ``new``, ``updated`` or ``unchanged``.
-        ``raw_page``, where the page's WARC record is, goes to ``raw_pages`` in that transaction.
-        (``fingerprint`` is for the wire-copy index, which is the SQLite store's alone.)"""
+
+        In that transaction, as in the SQLite store: the article joins its wire-copy cluster
+        (:mod:`newsclean.store.clusters`; ``fingerprint``: its MinHash computed by an extraction
+        worker), and ``raw_page``, where the page's WARC record is, goes to ``raw_pages``. Clustering
+        reads the other articles' signatures and may rewrite their rows, so the transactions that
+        cluster take turns, on every host: a transaction-scoped advisory lock, taken first."""
         row = to_row(article)
         with self.conn.transaction():
+            self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_CLUSTER_LOCK,))
+            clusters.cluster_row(self.conn, row, fingerprint)
+            if isinstance(article, MutableMapping):  # the caller gets what the store gave the row
+                article["cluster"], article["source"] = row["cluster"], row["source"]
+                article["source_evidence"] = json.loads(row["source_evidence"] or "[]")
             old = self.conn.execute(self._queries["old"], (row["canonical_url"],)).fetchone()
             if old is not None and old["content_hash"] != row["content_hash"]:
                 self.conn.execute(self._queries["revision"], _revision(row, old))
@@ -247,12 +261,17 @@ class ThreadWriter:
             self.store = None
         self.executor.shutdown(wait=True)
 
-    async def save_article(self, article: Mapping[str, Any], raw_page: RawPage | None = None) -> str:
+    async def save_article(
+        self, article: MutableMapping[str, Any], raw_page: RawPage | None = None, fingerprint: Fingerprint | None = None
+    ) -> str:
         """Stores ``article`` (its fields read here, on the loop's thread) and where its raw page is,
-        in one transaction."""
+        in one transaction; ``article`` then gets the cluster (and source) the store gave its row."""
         assert self.store is not None
         row = {name: article.get(name) for name in ARTICLE_COLUMNS}
-        return str(await self._run(self.store.save_article, row, raw_page))
+        outcome = str(await self._run(self.store.save_article, row, raw_page, fingerprint))
+        for name in ("cluster", "source", "source_evidence"):
+            article[name] = row[name]
+        return outcome
 
     def save_progress(self, source: str, done_offset: int, finished: bool) -> None:
         """Queue a WARC backfill's progress behind the articles already handed to this writer.

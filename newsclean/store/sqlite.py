@@ -36,8 +36,6 @@ def connect(path: str | Path) -> sqlite3.Connection:
     # does); only a power cut may lose the last commits. FULL cost an fsync, 2.3 ms, per article.
     conn.execute("PRAGMA synchronous=NORMAL")
     migrate(conn, str(path))
-    with conn:
-        clusters.create_tables(conn)  # the wire-copy index: SQLite's own (WITHOUT ROWID) tables
     return conn
 
 
@@ -121,7 +119,7 @@ def _save(
     fingerprint: clusters.Fingerprint | None,
 ) -> Any:
     """:func:`save_article`'s writes, in the caller's transaction; the row it replaced (or None)."""
-    _cluster(conn, row, fingerprint)
+    clusters.cluster_row(conn, row, fingerprint)
     if isinstance(article, MutableMapping):  # the crawl's item gets what the store gave it
         article["cluster"], article["source"] = row["cluster"], row["source"]
         article["source_evidence"] = json.loads(row["source_evidence"] or "[]")
@@ -146,16 +144,6 @@ def _save(
     if raw_page is not None:
         rawpages.save_raw_page(conn, row["canonical_url"], raw_page)
     return old
-
-
-def _cluster(conn: sqlite3.Connection, row: dict[str, Any], fingerprint: clusters.Fingerprint | None = None) -> None:
-    """Set the row's ``cluster``; a copy of an agency's own page without a source gets the agency."""
-    assignment = clusters.assign(conn, row, fingerprint)
-    row["cluster"] = assignment.cluster
-    if assignment.agency and not row["source"]:
-        evidence = json.loads(row["source_evidence"] or "[]")
-        row["source"] = assignment.agency
-        row["source_evidence"] = json.dumps([*evidence, f"cluster:{assignment.agency}"], ensure_ascii=False)
 
 
 def load_validators(conn: sqlite3.Connection) -> dict[str, tuple[str, str]]:
