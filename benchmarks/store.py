@@ -30,13 +30,14 @@ import sys
 import tempfile
 import time
 from contextlib import ExitStack
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from newsclean import store
-from newsclean.article import ARTICLE_FIELDS
+from newsclean.article import Article
 from newsclean.store.postgres import PostgresStore, ThreadWriter
 
 WORDS = [
@@ -63,7 +64,7 @@ def articles(count: int, seed: int) -> list[dict[str, Any]]:
     for i in range(count):
         text = "\n\n".join(" ".join(rng.choice(WORDS) for _ in range(90)) for _ in range(6))
         url = f"https://bench.example/{seed}/{i}"
-        row: dict[str, Any] = {name: "" for name in ARTICLE_FIELDS}
+        row: dict[str, Any] = asdict(Article())  # every field at its default (PostgreSQL refuses "" for a number)
         row.update(url=url, canonical_url=url, site="bench.example", title=f"Story {i}", text=text)
         row.update(authors=["A. Writer"], tags=["politics", "budget"], language="en", language_probability=0.99)
         row.update(word_count=len(text.split()), fetched_at="2026-12-03T09:00:00+00:00", rules="generic")

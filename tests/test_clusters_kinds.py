@@ -123,3 +123,23 @@ def test_copies_stored_at_once_by_two_postgres_connections_share_a_cluster(pg_ur
     finally:
         for opened in stores:
             opened.close()
+
+
+def test_a_crawl_into_postgres_clusters_copies_and_exports_their_original_and_size(
+    mirror: str, pg_url: str, tmp_path: Path, run_env: dict[str, str]
+) -> None:
+    import pyarrow.parquet as pq
+
+    from .helpers import crawl_cmd, run
+    from .test_analysis_commands import WHEAT_GUARDIAN, WHEAT_TMT
+
+    out = tmp_path / "articles.parquet"
+    run(crawl_cmd("themoscowtimes", mirror, pg_url), run_env)  # type: ignore[arg-type]
+    run([*crawl_cmd("theguardian", mirror, pg_url), "-O", str(out)], run_env)  # type: ignore[arg-type]
+    exported = {r["canonical_url"]: r for r in pq.read_table(out).to_pylist()}
+    with open_store(pg_url) as store:
+        guardian = _row(store, WHEAT_GUARDIAN)
+        assert guardian["cluster"] == _row(store, WHEAT_TMT)["cluster"] != ""
+    assert exported[WHEAT_GUARDIAN]["cluster"] == guardian["cluster"]  # the crawl's item got the store's cluster
+    # As from an SQLite store (tests/test_analysis_commands.py): the original, and 3 members with the drift copy.
+    assert (exported[WHEAT_GUARDIAN]["cluster_original"], exported[WHEAT_GUARDIAN]["cluster_size"]) == (WHEAT_TMT, 3)
