@@ -146,8 +146,11 @@ def _record(conn: Any, url: str, sig: Sequence[int] | None, keys: Sequence[int] 
         article = int(inserted[0])
     assert sig is not None
     keys = band_keys(sig) if keys is None else keys
-    dialect.executemany(
-        conn, "INSERT INTO minhash_bands VALUES (?, ?) ON CONFLICT DO NOTHING", [(k, article) for k in keys]
+    # One statement for all bands: one round trip to a PostgreSQL server, not one per band.
+    dialect.execute(
+        conn,
+        f"INSERT INTO minhash_bands VALUES {', '.join('(?, ?)' for _ in keys)} ON CONFLICT DO NOTHING",
+        [value for k in keys for value in (k, article)],
     )
     return article
 
