@@ -3,7 +3,8 @@
     python benchmarks/store.py [--rows 3000] [--postgres URL]
 
 Each article is written as the crawl writes it: one transaction per article (the row locked or
-looked up, then an upsert on ``canonical_url``), texts of about 3,000 characters. Written in turn:
+looked up, the article joined to its wire-copy cluster, then an upsert on ``canonical_url``), texts
+of about 3,000 characters. Written in turn:
 
 1. SQLite, as shipped (WAL, ``synchronous=NORMAL``), one article after another;
 2. PostgreSQL, one connection, one article after another, ``synchronous_commit`` on (every commit
