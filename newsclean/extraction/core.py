@@ -264,6 +264,9 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
         clean.prune(tree, xpath, f"prune:{xpath}", removed)
     clean.keep_embedded_posts(tree, xpaths.EMBEDDED_POSTS)
     clean.unwrap_layout_tables(tree)
+    clean.drop_link_labels(tree, removed)
+    clean.drop_placeholders(tree, removed)
+    clean.inline_ruby(tree)
     if (runs := join_text_runs(tree)) > MAX_PAGE_TEXT_RUNS:
         return Extraction(None, f"page too large: {runs} text runs in paragraphs (at most {MAX_PAGE_TEXT_RUNS})")
     narrowed = _narrow(tree, rules)
