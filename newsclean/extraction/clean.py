@@ -123,7 +123,8 @@ BOILERPLATE_LINES: tuple[re.Pattern[str], ...] = tuple(
         r"(?:aus dem [a-zäöü]+en (?:übersetzt )?von|translated (?:from [a-z]+ )?by|traduit (?:de l'[a-z]+ )?par)"
         r"\s++[^.]{2,80}\.?",
         # credit lines: the people who contributed, not the story
-        r"(?:additional reporting|with (?:additional )?report(?:s|ing)) (?:from|by) [^.]{2,80}\.?",
+        # ("... by ..." is left to the agencies' credit-line rule: "Reporting by A; Editing by B" names Reuters)
+        r"(?:additional reporting|with (?:additional )?report(?:s|ing)) from [^.]{2,80}\.?",
         r"(?:mit agenturmaterial|mit material (?:von|der) [^.]{2,40})\.?",
         r"copyright\s*+:\s*+[^.]{2,80}\.?",
         # republication notices ("This article first appeared in ...", "Dieser Artikel ist zuerst bei ... erschienen")
