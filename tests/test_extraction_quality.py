@@ -337,3 +337,18 @@ def test_japanese_paywall_prompts_are_prompt_lines_but_sentences_about_members_s
 def test_byline_of_the_known_author_after_a_lead_paragraph_goes() -> None:
     lines = [STORY[0], STORY[1], "Von Nina Magoley", *STORY[2:]]
     assert bylines.take(lines, ["Nina Magoley"], set(), [])[0] == STORY
+
+
+def test_byline_parts_that_credit_others_or_name_a_role_are_no_authors() -> None:
+    from newsclean.extraction.fields import clean_authors
+
+    assert clean_authors(["dpa/AFP"]) == ["dpa", "AFP"]
+    assert clean_authors(["Ann Lee/Bo Chan"]) == ["Ann Lee", "Bo Chan"]
+    assert clean_authors(["Text: Anna Muster, Fotos: Ben Bild"]) == ["Anna Muster"]
+    assert clean_authors(["Anna Muster | Korrespondentin"]) == ["Anna Muster"]
+    assert clean_authors(["Anna Muster mit Agenturen"]) == ["Anna Muster"]
+    # a URL is not split into names at its slashes; the agencies' own credit stays whole
+    assert clean_authors(["https://news.example.org/authors/anna-muster"]) == []
+    assert clean_authors(["TRT World & Agencies"]) == ["TRT World & Agencies"]
+    # names that only look like the words above stay
+    assert clean_authors(["Ann Editor-Lee", "Bo Reporterson"]) == ["Ann Editor-Lee", "Bo Reporterson"]
