@@ -352,3 +352,16 @@ def test_byline_parts_that_credit_others_or_name_a_role_are_no_authors() -> None
     assert clean_authors(["TRT World & Agencies"]) == ["TRT World & Agencies"]
     # names that only look like the words above stay
     assert clean_authors(["Ann Editor-Lee", "Bo Reporterson"]) == ["Ann Editor-Lee", "Bo Reporterson"]
+
+
+def test_title_loses_a_trailing_host_name_and_the_pages_section_but_keeps_words_like_them() -> None:
+    from newsclean.extraction.fields import clean_title, site_keys
+
+    keys = site_keys(["Süddeutsche Zeitung"], "https://www.sueddeutsche.de/politik/x")
+    assert clean_title("Bahnstreik beendet – Politik – SZ.de", keys, [], ["Politik"]) == "Bahnstreik beendet"
+    assert clean_title("Bahnstreik beendet | Politik", keys, [], ["Politik"]) == "Bahnstreik beendet"
+    # a segment that only starts like the section, or a section the page does not declare, stays
+    assert clean_title("Politik in Berlin | Bahnstreik beendet", keys, [], ["Politik"]) == (
+        "Politik in Berlin | Bahnstreik beendet"
+    )
+    assert clean_title("Bahnstreik beendet | Politik", keys) == "Bahnstreik beendet | Politik"

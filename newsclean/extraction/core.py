@@ -309,7 +309,8 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
 
     site_keys = fields.site_keys(metadata.site_names(tree), url)
     h1 = [node_text(h) for h in tree.iter("h1")][:1]
-    title = site.get("title") or fields.clean_title(meta.title or _clean_attr(doc, "title"), site_keys, h1)
+    sections = [meta.section] if meta.section else []
+    title = site.get("title") or fields.clean_title(meta.title or _clean_attr(doc, "title"), site_keys, h1, sections)
     # A site's subtitle field is written for the layout its body rule was: when that missed, the
     # standfirst under the headline is looked for the generic way (and not repeated in the text).
     subtitle = site.get("subtitle") or meta.subtitle or (dek if body_missed else "")

@@ -15,6 +15,8 @@ from newsclean.urls import hostname
 # ("Headline | Site", "Headline - Site", "Headline ㅣ Site" on Korean sites).
 _TITLE_SEPARATOR = re.compile(r"(\s+[|\-–—·•»]\s+|\s*[|ㅣ]\s*)")
 _DATE_SEGMENT = re.compile(r"[\d\s./-]+")
+# A segment that is a host name ("Golem.de", "SZ.de", "Metro.co.uk"): the site's name as its address.
+_HOST_SEGMENT = re.compile(r"(?:www\.)?[^\W_][\w-]*(?:\.[\w-]+)*\.[a-z]{2,6}", re.IGNORECASE)
 
 # "and" in the languages of the bylines news sites print; a byline is split on one only when every
 # part is a full name (two words or more), so that "José Ortega y Gasset" stays one name.
@@ -92,16 +94,24 @@ def _names_site(segment: str, keys: set[str]) -> bool:
     return key in keys or any(len(k) >= 4 and k in key and len(key) <= len(k) + 12 for k in keys)
 
 
-def strip_site_name(title: str, keys: set[str]) -> str:
-    """``title`` without leading or trailing segments that name the site or give a date
-    (``Headline | Site``, ``Site - Headline``, ``Headline | DW | 28.04.2023``)."""
+def strip_site_name(title: str, keys: set[str], sections: Iterable[str] = ()) -> str:
+    """``title`` without leading or trailing segments that name the site (by one of its names or its
+    address), give a date, or are exactly the page's section (``sections``): ``Headline | Site``,
+    ``Site - Headline``, ``Headline | DW | 28.04.2023``, ``Headline | Politik | tagesschau.de``."""
+    section_keys = {_key(s) for s in sections if _key(s)}
     parts = _TITLE_SEPARATOR.split(title)
     if len(parts) < 3:
         return title
     segments, separators = parts[0::2], parts[1::2]
 
     def junk(segment: str) -> bool:
-        return _names_site(segment, keys) or bool(_DATE_SEGMENT.fullmatch(segment))
+        segment = segment.strip()
+        return (
+            _names_site(segment, keys)
+            or _key(segment) in section_keys
+            or bool(_DATE_SEGMENT.fullmatch(segment))
+            or bool(_HOST_SEGMENT.fullmatch(segment))
+        )
 
     while len(segments) > 1 and junk(segments[-1]):
         segments.pop()
@@ -115,13 +125,13 @@ def strip_site_name(title: str, keys: set[str]) -> str:
     return out.strip()
 
 
-def clean_title(title: str, keys: set[str], others: Iterable[str] = ()) -> str:
+def clean_title(title: str, keys: set[str], others: Iterable[str] = (), sections: Iterable[str] = ()) -> str:
     """``title`` unescaped, without the site's name, and without a trailing segment that the page's
     other title sources (its ``<h1>``) leave off: ``„Einsatz“ - Die Neue Zeitung`` beside an h1
     ``„Einsatz“`` is the headline ``„Einsatz“``."""
     if not title:
         return ""
-    title = strip_site_name(unescape(title), keys)
+    title = strip_site_name(unescape(title), keys, sections)
     for other in others:
         other = unescape(other)
         if len(other) >= 8 and title.startswith(other) and _TITLE_SEPARATOR.match(title[len(other) :]):
