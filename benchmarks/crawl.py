@@ -374,9 +374,10 @@ def cluster_cost(site: BenchSite, sample: list[int]) -> tuple[float, float, int]
     from newsclean.extraction import extract
     from newsclean.store import clusters
 
-    with tempfile.TemporaryDirectory(prefix="newsclean-bench-") as tmp, contextlib.closing(
-        store.connect(Path(tmp) / "clusters.sqlite")
-    ) as conn:
+    with (
+        tempfile.TemporaryDirectory(prefix="newsclean-bench-") as tmp,
+        contextlib.closing(store.connect(Path(tmp) / "clusters.sqlite")) as conn,
+    ):
         rows = []
         start = time.perf_counter()
         for n in sample:

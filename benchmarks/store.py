@@ -3,7 +3,8 @@
     python benchmarks/store.py [--rows 3000] [--postgres URL]
 
 Each article is written as the crawl writes it: one transaction per article (the row locked or
-looked up, then an upsert on ``canonical_url``), texts of about 3,000 characters. Written in turn:
+looked up, the article joined to its wire-copy cluster, then an upsert on ``canonical_url``), texts
+of about 3,000 characters. Written in turn:
 
 1. SQLite, as shipped (WAL, ``synchronous=NORMAL``), one article after another;
 2. PostgreSQL, one connection, one article after another, ``synchronous_commit`` on (every commit
@@ -30,13 +31,14 @@ import sys
 import tempfile
 import time
 from contextlib import ExitStack
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from newsclean import store
-from newsclean.article import ARTICLE_FIELDS
+from newsclean.article import Article
 from newsclean.store.postgres import PostgresStore, ThreadWriter
 
 WORDS = [
@@ -63,7 +65,7 @@ def articles(count: int, seed: int) -> list[dict[str, Any]]:
     for i in range(count):
         text = "\n\n".join(" ".join(rng.choice(WORDS) for _ in range(90)) for _ in range(6))
         url = f"https://bench.example/{seed}/{i}"
-        row: dict[str, Any] = {name: "" for name in ARTICLE_FIELDS}
+        row: dict[str, Any] = asdict(Article())  # every field at its default (PostgreSQL refuses "" for a number)
         row.update(url=url, canonical_url=url, site="bench.example", title=f"Story {i}", text=text)
         row.update(authors=["A. Writer"], tags=["politics", "budget"], language="en", language_probability=0.99)
         row.update(word_count=len(text.split()), fetched_at="2026-12-03T09:00:00+00:00", rules="generic")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from newsclean.extraction import bylines, extract
+from newsclean.extraction import bylines, clean, extract, paywall
+from newsclean.extraction.html import parse
 from newsclean.sites import GENERIC
 
 from .helpers import STORY
@@ -95,7 +96,6 @@ def test_a_role_after_a_korean_or_japanese_name_is_no_part_of_it() -> None:
 
 # --- the headline printed again with its kicker in front -----------------------------------------
 def test_headline_with_its_kicker_at_the_top_of_the_text_goes() -> None:
-    from newsclean.extraction import clean
 
     headings = ["Brüssel prüft Einfluss von Tiktok auf Wahlen"]
     lines = ["Europäische KommissionVerfahren: Brüssel prüft Einfluss von Tiktok auf Wahlen", *STORY]
@@ -118,7 +118,6 @@ def test_the_sharing_title_printed_at_the_top_of_the_text_goes() -> None:
 
 # --- "read also" pointers in the languages of the news ------------------------------------------
 def test_read_also_pointers_go_in_several_languages_but_sentences_stay() -> None:
-    from newsclean.extraction import clean
 
     pointers = [
         "Les også: Tone Damli ofret musikkarrieren for barna",
@@ -137,7 +136,6 @@ def test_read_also_pointers_go_in_several_languages_but_sentences_stay() -> None
 
 # --- captions carry the picture's credit --------------------------------------------------------
 def test_caption_and_credit_lines_go_but_sentences_about_photos_stay() -> None:
-    from newsclean.extraction import clean
 
     captions = [
         "STR/AFP via Getty Images",
@@ -172,7 +170,6 @@ def test_article_in_a_layout_table_reads_as_paragraphs_and_a_data_table_stays() 
 
 # --- the desk's credits ---------------------------------------------------------------------------
 def test_desk_credit_lines_go_but_sentences_naming_an_editor_stay() -> None:
-    from newsclean.extraction import clean
 
     desk = [
         "Redaktion: Marcus Bensmann, Elena Müller",
@@ -199,7 +196,6 @@ def test_author_biography_at_the_end_goes_but_a_quote_of_the_author_in_the_story
 
 # --- calls at the end of the story -----------------------------------------------------------------
 def test_tip_follow_and_more_calls_go_but_a_sentence_starting_with_follow_stays() -> None:
-    from newsclean.extraction import clean
 
     calls = [
         "Got a story? Get in touch with our news team by emailing us at news@example.org.",
@@ -214,7 +210,6 @@ def test_tip_follow_and_more_calls_go_but_a_sentence_starting_with_follow_stays(
 
 # --- the comment form's rules ----------------------------------------------------------------------
 def test_comment_form_lines_go_in_several_languages_but_a_story_about_comments_stays() -> None:
-    from newsclean.extraction import clean
 
     form = [
         "Kommentar abgeben",
@@ -230,3 +225,143 @@ def test_comment_form_lines_go_in_several_languages_but_a_story_about_comments_s
         "log in from new devices, a spokeswoman told reporters at the company's headquarters."
     ]
     assert clean.drop_lines(story, clean.BOILERPLATE_LINES, "boilerplate", []) == story
+
+
+# --- markup read the way a reader sees it -------------------------------------------------------
+def test_ruby_readings_stay_inline_in_their_sentence() -> None:
+    sentence = (
+        "<p>【ソウル＝小池和樹】韓国の\n<ruby><rb>尹錫悦</rb><rp>（</rp><rt>ユンソンニョル</rt><rp>）</rp></ruby>\n"
+        "大統領は３日夜、緊急談話を出し、野党が国政をまひさせているとして「非常戒厳」を宣言した。</p>"
+    )
+    article = extract(_page(f"<article>{sentence}{_paragraphs(STORY)}</article>"), URL, GENERIC).article
+    assert article is not None
+    first = article.text.split("\n\n")[0]
+    assert (
+        first == "【ソウル＝小池和樹】韓国の 尹錫悦（ユンソンニョル） 大統領は３日夜、緊急談話を出し、"
+        "野党が国政をまひさせているとして「非常戒厳」を宣言した。"
+    )
+
+
+def test_screen_reader_labels_of_links_go_but_hidden_text_outside_links_is_no_label() -> None:
+    link = "<a href='/report'>the council's report<span class='go-vh'> (öffnet im neuen Fenster)</span></a>"
+    lead = f"<p>The figures come from {link}, published on Monday after a year of consultation with residents.</p>"
+    article = extract(_page(f"<article>{lead}{_paragraphs(STORY)}</article>"), URL, GENERIC).article
+    assert article is not None
+    assert article.text.split("\n\n")[0] == (
+        "The figures come from the council's report, published on Monday after a year of consultation with residents."
+    )
+    # the same class on a span of running text that is no link: not a label, kept (the hidden-content guard
+    # decides about what no reader sees, not this rule)
+    removed: list[clean.Removal] = []
+    tree = parse(_page(f"<article><p><span class='sr-only'>{STORY[0]}</span></p></article>"))
+    assert tree is not None
+    assert clean.drop_link_labels(tree, removed) == 0
+
+
+def test_ad_and_consent_placeholders_go_but_an_article_named_a_placeholder_stays() -> None:
+    placeholder = (
+        "<div class='sourcepoint__social-placeholder'><h3>Externer Inhalt nicht verfügbar</h3>"
+        "<p>Deine Privatsphäre-Einstellungen verhindern das Laden und Anzeigen aller externen Inhalte. "
+        "Zur Anzeige aktiviere bitte die Einstellungen.</p><button>Einstellungen ändern</button></div>"
+        "<div class='c-ad__placeholder'>ADVERTISEMENT</div>"
+    )
+    body = f"<article>{_paragraphs(STORY[:2])}{placeholder}{_paragraphs(STORY[2:])}</article>"
+    article = extract(_page(body), URL, GENERIC).article
+    assert article is not None
+    assert article.text.split("\n\n") == STORY
+    # more than a placeholder ever holds: the article is kept whatever its box is called
+    misnamed = f"<article class='embed-placeholder'>{_paragraphs(STORY)}</article>"
+    article = extract(_page(misnamed), URL, GENERIC).article
+    assert article is not None
+    assert article.text.split("\n\n") == STORY
+
+
+def test_more_furniture_lines_go_in_several_languages_but_sentences_stay() -> None:
+    furniture = [
+        "Stand: 22.04.2024, 06:00 Uhr",
+        "Uppdaterad 15.59 | Publicerad 14.14",
+        "17:41 JST, October 13, 2024",
+        "Фото: Дмитрий Азаров, Коммерсантъ",
+        "MORE: Putin ‘prepared to discuss Ukraine ceasefire’ with Trump",
+        "Get in touch with our news team by emailing us at webnews@example.co.uk.",
+        "Ihre Meinung ist uns wichtig. Senden Sie uns Ihr Feedback zu diesem Artikel an: briefe@example.de",
+        "Hat Ihnen dieser Artikel gefallen? Dann unterstützen Sie uns bitte mit einer Spende.",
+        "Do you have a story to tell? Email: reporter@example.com",
+        "For more stories like this, check our news page.",
+        "Check out more of our latest travel stories by signing up to our free weekly newsletter",
+        "Additional reporting from PA",
+        "With reports from Reforma and El Economista",
+        "Mit Agenturmaterial.",
+        "Copyright: Project Syndicate, 2025",
+        'Dieser Artikel ist zuerst bei "Capital" erschienen.',
+        "This article was originally published on The Conversation.",
+        "Anzeige",
+        "Passer la publicité",
+        "Most read in Football",
+        "Link copied to clipboard",
+        "기사 URL이 복사되었습니다.",
+        "Mike Johnson’s Art of the Deal Mike Johnson’s Art of the Deal",
+    ]
+    assert clean.drop_lines([*furniture, *STORY], clean.BOILERPLATE_LINES, "boilerplate", []) == STORY
+    kept = [
+        "29 November 2018 | 20 January 2019",  # an exhibition's dates, no time stamps
+        "Stand-up comedians performed on 22.04.2024 in the old town hall, the organisers said.",
+        "Contact us if you see anything, police said in a statement on Monday evening.",
+        "More than 200 people attended the meeting: the largest in the town's history.",
+        "The company said the link was copied from an old press release by mistake.",
+        "Reporters said they had been writing to the ministry for weeks without an answer.",
+        "Anzeige erstattet: Die Polizei ermittelt gegen den Fahrer des Wagens.",
+        "Café crème à Genève. Café crème à Genève.",  # a sentence said twice is no teaser card
+        "Additional reporting by Ann Lee; Editing by Bo Chan",  # for the agencies' credit-line rule
+    ]
+    assert clean.drop_lines(kept, clean.BOILERPLATE_LINES, "boilerplate", []) == kept
+
+
+def test_japanese_paywall_prompts_are_prompt_lines_but_sentences_about_members_stay() -> None:
+    assert (
+        paywall.drop_prompts(
+            [
+                *STORY,
+                "有料会員になると会員限定の有料記事もお読みいただけます。",
+                "残り1234文字：全文を読むには会員登録が必要です。",
+            ],
+            paywall.Paywall(),
+            [],
+        )[0]
+        == STORY
+    )
+    sentence = "会員限定の記事について、同社は来年から料金を見直すと発表した。政府の有識者会議でも議論が続いている。"
+    assert paywall.drop_prompts([*STORY, sentence], paywall.Paywall(), [])[0] == [*STORY, sentence]
+
+
+def test_byline_of_the_known_author_after_a_lead_paragraph_goes() -> None:
+    lines = [STORY[0], STORY[1], "Von Nina Magoley", *STORY[2:]]
+    assert bylines.take(lines, ["Nina Magoley"], set(), [])[0] == STORY
+
+
+def test_byline_parts_that_credit_others_or_name_a_role_are_no_authors() -> None:
+    from newsclean.extraction.fields import clean_authors
+
+    assert clean_authors(["dpa/AFP"]) == ["dpa", "AFP"]
+    assert clean_authors(["Ann Lee/Bo Chan"]) == ["Ann Lee", "Bo Chan"]
+    assert clean_authors(["Text: Anna Muster, Fotos: Ben Bild"]) == ["Anna Muster"]
+    assert clean_authors(["Anna Muster | Korrespondentin"]) == ["Anna Muster"]
+    assert clean_authors(["Anna Muster mit Agenturen"]) == ["Anna Muster"]
+    # a URL is not split into names at its slashes; the agencies' own credit stays whole
+    assert clean_authors(["https://news.example.org/authors/anna-muster"]) == []
+    assert clean_authors(["TRT World & Agencies"]) == ["TRT World & Agencies"]
+    # names that only look like the words above stay
+    assert clean_authors(["Ann Editor-Lee", "Bo Reporterson"]) == ["Ann Editor-Lee", "Bo Reporterson"]
+
+
+def test_title_loses_a_trailing_host_name_and_the_pages_section_but_keeps_words_like_them() -> None:
+    from newsclean.extraction.fields import clean_title, site_keys
+
+    keys = site_keys(["Süddeutsche Zeitung"], "https://www.sueddeutsche.de/politik/x")
+    assert clean_title("Bahnstreik beendet – Politik – SZ.de", keys, [], ["Politik"]) == "Bahnstreik beendet"
+    assert clean_title("Bahnstreik beendet | Politik", keys, [], ["Politik"]) == "Bahnstreik beendet"
+    # a segment that only starts like the section, or a section the page does not declare, stays
+    assert clean_title("Politik in Berlin | Bahnstreik beendet", keys, [], ["Politik"]) == (
+        "Politik in Berlin | Bahnstreik beendet"
+    )
+    assert clean_title("Bahnstreik beendet | Politik", keys) == "Bahnstreik beendet | Politik"

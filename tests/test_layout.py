@@ -62,6 +62,7 @@ CORE = [
     "newsclean.store.schema",
     "newsclean.store.export_schema",
     "newsclean.extraction.agencies",
+    "newsclean.store.dialect",
     "newsclean.store.rawpages",
     "newsclean.crawl.pool",
     "newsclean.crawl.worker",

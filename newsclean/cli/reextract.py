@@ -1,11 +1,12 @@
 """``newsclean reextract``: today's extraction over the archived raw pages of stored articles, no fetching.
 
-For every stored article whose raw page is known (``raw_pages``: a WARC record written by a crawl
-with ``NEWSCLEAN_ARCHIVE`` on, or the record a backfill read), the page is read back from its WARC
-file and extracted again in the worker pool. A row whose text or fields come out different is
-updated, its previous version kept in ``revisions``, and its ``extractor_version`` says which
-extraction produced it; ``fetched_at`` stays the time the page was fetched. Pages that give no
-article now, or whose WARC record cannot be read, are counted as failed and their rows left alone.
+In a store of either kind (SQLite or PostgreSQL), for every stored article whose raw page is known
+(``raw_pages``: a WARC record written by a crawl with ``NEWSCLEAN_ARCHIVE`` on, or the record a
+backfill read), the page is read back from its WARC file and extracted again in the worker pool. A
+row whose text or fields come out different is updated, its previous version kept in ``revisions``,
+and its ``extractor_version`` says which extraction produced it; ``fetched_at`` stays the time the
+page was fetched. Pages that give no article now, or whose WARC record cannot be read, are counted
+as failed and their rows left alone.
 
 Nothing here imports Scrapy.
 """
@@ -15,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -30,7 +30,7 @@ from newsclean.article import Article
 from newsclean.cli.common import UsageError
 from newsclean.dates import now_iso
 from newsclean.extraction.result import Extraction
-from newsclean.store import rawpages
+from newsclean.store import dialect, rawpages
 from newsclean.version import extractor_version
 
 logger = logging.getLogger(__name__)
@@ -76,19 +76,22 @@ def keep_store_fields(old: dict[str, Any], new: Article) -> None:
             )
 
 
-def replace_row(conn: sqlite3.Connection, old: dict[str, Any], new: Article) -> None:
-    """Update the row of ``old`` to ``new`` and keep ``old``'s text in ``revisions``, in one transaction."""
+def replace_row(db: dialect.Connection, old: dict[str, Any], new: Article) -> None:
+    """Update the row of ``old`` to ``new`` and keep ``old``'s text in ``revisions``, in one transaction
+    (in a store of either kind)."""
     row = store.to_row(vars(new))
     columns = [c for c in row if c != "canonical_url"]
-    with conn:
-        conn.execute(
+    with dialect.transaction(db):
+        dialect.execute(
+            db,
             "INSERT INTO revisions VALUES (?, ?, ?, ?, ?, ?, ?)",
             (old["canonical_url"], old["content_hash"], old["title"], old["text"], old["modified"],
              old["fetched_at"], now_iso()),
         )  # fmt: skip
-        conn.execute(
-            f"UPDATE articles SET {', '.join(f'{c} = :{c}' for c in columns)} WHERE canonical_url = :canonical_url",
-            row,
+        dialect.execute(
+            db,
+            f"UPDATE articles SET {', '.join(f'{c} = ?' for c in columns)} WHERE canonical_url = ?",
+            [*(row[c] for c in columns), row["canonical_url"]],
         )
 
 
@@ -123,7 +126,7 @@ Extract = Callable[..., Any]  # async (html, url, rules, *, encoding) -> Extract
 
 
 async def reextract(
-    conn: sqlite3.Connection,
+    db: dialect.Connection,
     extract: Extract,
     *,
     site: str | None = None,
@@ -133,11 +136,10 @@ async def reextract(
 ) -> Summary:
     """Re-extract the stored articles of ``site`` fetched since ``since`` from their raw pages.
 
-    ``extract`` is the pool's (or an inline) ``async extract``; ``window`` pages are read ahead and in
-    extraction at once.
+    ``db``: a store of either kind (or its connection). ``extract`` is the pool's (or an inline)
+    ``async extract``; ``window`` pages are read ahead and in extraction at once.
     """
-    rawpages.ensure_tables(conn)
-    todo = list(rawpages.archived(conn, site, since))
+    todo = list(rawpages.archived(db, site, since))
     summary = Summary()
     progress = _Progress(len(todo), progress_every)
     version = extractor_version()
@@ -164,7 +166,7 @@ async def reextract(
             summary.failed += 1
             summary.reasons[reason] += 1
             return
-        old = conn.execute("SELECT * FROM articles WHERE canonical_url = ?", (item.canonical_url,)).fetchone()
+        old = dialect.execute(db, "SELECT * FROM articles WHERE canonical_url = ?", (item.canonical_url,)).fetchone()
         if old is None:  # deleted meanwhile
             summary.failed += 1
             summary.reasons["row_gone"] += 1
@@ -176,7 +178,7 @@ async def reextract(
         new.extractor_version = version
         keep_store_fields(old, new)
         if differences(old, new):
-            replace_row(conn, old, new)
+            replace_row(db, old, new)
             summary.changed += 1
         else:
             summary.unchanged += 1
@@ -207,22 +209,23 @@ def run(
     workers: int | None = None,
     progress_every: float = 30.0,
 ) -> Summary:
-    """Re-extract with a pool of ``workers`` processes (the number of cores; 0: in this process)."""
+    """Re-extract the articles of the store ``db`` (an SQLite path or a PostgreSQL URL) with a pool of
+    ``workers`` processes (the number of cores; 0: in this process)."""
     from newsclean.crawl.extractor import Extractor
     from newsclean.crawl.pool import ExtractionPool
 
     size = config.WORKERS.default if workers is None else workers
     pool = ExtractionPool(size) if size > 0 else None
     extractor = Extractor(pool)
-    conn = store.connect(db)
+    opened = store.open_store(db, must_exist=True)
     try:
         return asyncio.run(
-            reextract(conn, extractor.extract, site=site, since=since, window=4 * max(size, 1) + 4,
+            reextract(opened, extractor.extract, site=site, since=since, window=4 * max(size, 1) + 4,
                       progress_every=progress_every)
         )  # fmt: skip
     finally:
         extractor.close()
-        conn.close()
+        opened.close()
 
 
 def parse_since(value: str | None) -> str | None:
@@ -242,7 +245,10 @@ def add_commands(commands: Any) -> None:
     p = commands.add_parser(
         "reextract", help="extract stored articles again from their archived raw pages; update what changed"
     )
-    p.add_argument("--db", default=config.DB.default, help=f"the SQLite store (default {config.DB.default})")
+    p.add_argument(
+        "--db", default=config.DB.default,
+        help=f"the store: an SQLite file or a postgresql:// URL (default {config.DB.default})",
+    )  # fmt: skip
     p.add_argument("--site", help="only this site's articles")
     p.add_argument("--since", help="only articles fetched on or after this date (ISO 8601)")
     p.add_argument("--workers", type=int, help="extraction worker processes (default: the number of cores; 0: inline)")
@@ -251,10 +257,10 @@ def add_commands(commands: Any) -> None:
 
 
 def cmd_reextract(args: Any, out: Any) -> int:
-    from pathlib import Path
-
-    if not Path(args.db).is_file():
-        raise UsageError(f"no store at {args.db} (give the crawl's NEWSCLEAN_DB with --db)")
+    try:
+        store.open_store(args.db, must_exist=True).close()
+    except store.StoreMissingError as exc:
+        raise UsageError(f"{exc} (give the crawl's NEWSCLEAN_DB with --db)") from None
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s: %(message)s")
     summary = run(

@@ -12,12 +12,14 @@ import sqlite3
 from pathlib import Path
 from typing import IO, Any, Self
 
+import psycopg
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exporters import BaseItemExporter
 
 from newsclean import config
-from newsclean.store import export
+from newsclean.store import dialect, export
+from newsclean.store.postgres import PostgresStore, is_postgres
 
 
 class ParquetItemExporter(BaseItemExporter):
@@ -27,7 +29,7 @@ class ParquetItemExporter(BaseItemExporter):
         super().__init__(dont_fail=True, **kwargs)
         self.file = file
         self.store = store
-        self.conn: sqlite3.Connection | None = None
+        self.conn: Any = None  # sqlite3 or psycopg
         self.writer: export.ParquetArticleWriter | None = None
 
     @classmethod
@@ -45,14 +47,17 @@ class ParquetItemExporter(BaseItemExporter):
         if not cluster or not self.store:
             return None
         if self.conn is None:
-            if not Path(self.store).is_file():
+            if is_postgres(self.store):
+                self.conn = PostgresStore(self.store, migrate_schema=False).conn
+            elif Path(self.store).is_file():
+                self.conn = sqlite3.connect(f"file:{Path(self.store).resolve()}?mode=ro", uri=True, timeout=30)
+            else:
                 return None
-            self.conn = sqlite3.connect(f"file:{Path(self.store).resolve()}?mode=ro", uri=True, timeout=30)
         try:
-            row = self.conn.execute("SELECT original, size FROM clusters WHERE id = ?", (cluster,)).fetchone()
-        except sqlite3.OperationalError:  # a store without clusters
+            row = dialect.execute(self.conn, "SELECT original, size FROM clusters WHERE id = ?", (cluster,)).fetchone()
+        except (sqlite3.OperationalError, psycopg.errors.UndefinedTable):  # a store without clusters
             return None
-        return (row[0], row[1]) if row is not None else None
+        return (row[0], int(row[1])) if row is not None else None
 
     def export_item(self, item: Any) -> None:
         assert self.writer is not None

@@ -197,8 +197,10 @@ class SQLitePipeline(_Pipeline):
 
 class PostgresPipeline(SQLitePipeline):
     """Stores each item as one row of ``articles`` in the PostgreSQL database ``NEWSCLEAN_DB``, one
-    transaction per item, written by a thread of its own that the pipeline awaits: downloads and
-    extraction go on while PostgreSQL commits."""
+    transaction per item (with its ``raw_pages`` row), written by a thread of its own that the
+    pipeline awaits: downloads and extraction go on while PostgreSQL commits. A spider with a
+    ``store_writer`` method (the ``warc`` spider) is given the writer when it opens, to write its
+    progress behind the articles it counts."""
 
     def __init__(self, crawler: Crawler) -> None:
         _Pipeline.__init__(self, crawler)
@@ -208,13 +210,16 @@ class PostgresPipeline(SQLitePipeline):
     async def open_spider(self, spider: Spider | None = None) -> None:  # type: ignore[override]
         await self.writer.open()
         logger.info("storing articles in %s", store.where(self.url))
+        opened = getattr(spider or self.crawler.spider, "store_writer", None)
+        if opened is not None:  # a backfill writes its progress through the writer, behind its articles
+            opened(self.writer)
 
     async def close_spider(self, spider: Spider | None = None) -> None:  # type: ignore[override]
         await self.writer.close()
 
     async def process_item(self, item: Any) -> Any:  # type: ignore[override]
         adapter = ItemAdapter(item)
-        self.count(adapter, await self.writer.save_article(adapter))
+        self.count(adapter, await self.writer.save_article(adapter, raw_page_of(item), fingerprint_of(item)))
         return item
 
 

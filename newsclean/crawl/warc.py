@@ -14,9 +14,12 @@ the record's ``WARC-Date``, and its raw page (file, offset) in ``raw_pages``.
 record. Records that are not responses (request, metadata, revisit, ...), not 200, not HTML, cut
 short, or filtered out are skipped and counted under ``newsclean/warc/skipped/<reason>``.
 
-Resumable: the store remembers, per file, the offset below which every record was handled
-(``warc_progress``), and which records gave a stored article (``raw_pages``); the same command
-started again after a kill goes on from there, and a file read to its end is not read again.
+Resumable: the store (SQLite or PostgreSQL) remembers, per file, the offset below which every record
+was handled (``warc_progress``), and which records gave a stored article (``raw_pages``); the same
+command started again after a kill goes on from there, and a file read to its end is not read again.
+The progress is never written ahead of the articles it counts: the SQLite store writes it in the
+transaction of its batch of articles; the PostgreSQL store's writer, which commits each article
+before its save returns, writes it after them, in order, on the same connection.
 """
 
 from __future__ import annotations
@@ -191,6 +194,7 @@ class WarcSpider(NewsSpider):
         self._batched: Any = None  # the store pipeline that commits the articles in batches
         self._unsaved: dict[str, tuple[int, bool]] = {}  # progress to write with its next commit
         self._max_url = 0  # URLLENGTH_LIMIT when it applies (0: no limit)
+        self._writer: Any = None  # the PostgreSQL store's writer, which writes the progress in order
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -239,24 +243,24 @@ class WarcSpider(NewsSpider):
     # Reading ----------------------------------------------------------------------------------------
 
     def _store(self) -> Any:
-        """The SQLite store's connection, for the backfill's progress and raw pages; None when storage
-        is off or the store is PostgreSQL (which keeps no raw pages: a backfill into it reads its files
-        from the start, and the store's upsert keeps every article once)."""
+        """The store (SQLite or PostgreSQL), opened for the backfill's progress and raw pages; None
+        when storage is off."""
         from newsclean import store
         from newsclean.crawl.middlewares import store_target
 
         target = store_target(self.crawler)
-        if target is None or store.is_postgres(target):
-            return None
-        conn = store.connect(target)
-        rawpages.ensure_tables(conn)
-        return conn
+        return None if target is None else store.open_store(target)
 
     def store_batched(self, pipeline: Any) -> None:
         """Called by the SQLite store's pipeline when it commits in batches: the progress is then
         written in its transactions, with the articles it counts as done (never before them)."""
         self._batched = pipeline
         pipeline.batch_hook(self._write_progress)
+
+    def store_writer(self, writer: Any) -> None:
+        """Called by the PostgreSQL store's pipeline: its writer commits each article as its save
+        returns, so the progress of records whose articles are done is queued behind them there."""
+        self._writer = writer
 
     def _write_progress(self, conn: Any) -> None:
         for source, (offset, finished) in self._unsaved.items():
@@ -281,12 +285,12 @@ class WarcSpider(NewsSpider):
             for source, size in zip(self.sources, sizes, strict=True):
                 start, finished, stored = 0, False, set()
                 self._flush()
-                conn = self._store()
-                if conn is not None:
-                    with closing(conn):
-                        start, finished = rawpages.progress(conn, source)
+                opened = self._store()
+                if opened is not None:
+                    with closing(opened):
+                        start, finished = rawpages.progress(opened, source)
                         if not finished:
-                            stored = rawpages.stored_offsets(conn, source, start)
+                            stored = rawpages.stored_offsets(opened, source, start)
                 if finished:
                     logger.info("%s: read to its end by an earlier run; skipped", source)
                     self._count(stats.WARC_FILES_ALREADY_DONE)
@@ -368,10 +372,13 @@ class WarcSpider(NewsSpider):
             # Written with the store's next commit, in the transaction of the articles it counts.
             self._unsaved[tracker.source] = (tracker.watermark, tracker.finished)
             return
-        conn = self._store()
-        if conn is not None:
-            with closing(conn):
-                rawpages.save_progress(conn, tracker.source, tracker.watermark, tracker.finished)
+        if self._writer is not None and self._writer.store is not None:
+            self._writer.save_progress(tracker.source, tracker.watermark, tracker.finished)
+            return
+        opened = self._store()
+        if opened is not None:
+            with closing(opened):
+                rawpages.save_progress(opened, tracker.source, tracker.watermark, tracker.finished)
 
     def _closed(self, spider: scrapy.Spider, reason: str) -> None:
         if self._progress is not None and self._progress.running:

@@ -13,8 +13,10 @@ import re
 from newsclean.extraction.fields import clean_authors
 from newsclean.extraction.result import Removal
 
-# Where a byline line is looked for: the first HEAD_LINES and the last TAIL_LINES of the text.
+# Where a byline line is looked for: the first HEAD_LINES and the last TAIL_LINES of the text; one
+# that names the known authors may also follow a lead paragraph or two (KNOWN_HEAD_LINES).
 HEAD_LINES = 3
+KNOWN_HEAD_LINES = 5
 TAIL_LINES = 2
 MAX_BYLINE_CHARS = 80
 # A name: two to four words, each capitalised (letters, hyphens, apostrophes, a dot for initials),
@@ -41,13 +43,12 @@ def _capitalised(name: str) -> bool:
     return all(w[0].isupper() for w in words) and not all(w.isupper() and len(w) > 1 for w in words)
 
 
-def take(
-    lines: list[str], authors: list[str], site: set[str], removed: list[Removal]
-) -> tuple[list[str], list[str]]:
+def take(lines: list[str], authors: list[str], site: set[str], removed: list[Removal]) -> tuple[list[str], list[str]]:
     """``lines`` without a byline line, and the authors: ``authors`` when given, else the names the
     byline line at the top of the text gives (the site's own name is never a person: ``site``)."""
     known = {a.casefold() for a in authors}
-    positions = [*range(min(HEAD_LINES, len(lines))), *range(max(HEAD_LINES, len(lines) - TAIL_LINES), len(lines))]
+    head = KNOWN_HEAD_LINES if known else HEAD_LINES
+    positions = [*range(min(head, len(lines))), *range(max(head, len(lines) - TAIL_LINES), len(lines))]
     for i in positions:
         found = names(lines[i])
         if not found:

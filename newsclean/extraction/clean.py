@@ -12,16 +12,25 @@ from newsclean.extraction.html import node_text, remove
 from newsclean.extraction.result import Removal
 
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-_DATE_LINE = (
-    r"(?:(?:published|updated|posted)\s*+(?::\s*+)?)?(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*+,?\s++)?"
-    rf"(?:{_MONTH}\s++\d{{1,2}},?\s++\d{{4}}|\d{{1,2}}\.?\s++{_MONTH},?\s++\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|"
-    r"\d{1,2}[./]\d{1,2}[./]\d{2,4})(?:,?\s++(?:at\s++)?\d{1,2}[:.]\d{2}(?:\s*+[ap]\.?m\.?)?(?:\s++[a-z]{2,5})?)?"
+# A label in front of a date ("Updated:", "Stand:", "Aktualisiert am", "Publié le", "Publicado el").
+_DATE_LABEL = (
+    r"(?:published|updated|posted|last updated|stand|aktualisiert|veröffentlicht|erstellt|publié|mis à jour|"
+    r"publicado|actualizado|pubblicato|aggiornato|publisert|oppdatert|publicerad|uppdaterad|opublikowano|"
+    r"zaktualizowano|gepubliceerd|bijgewerkt)"
 )
+_DATE_LINE = (
+    rf"(?:{_DATE_LABEL}\s*+(?:(?:on|am|le|el|il|den|op|:)\s*+)?)?(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*+,?\s++)?"
+    rf"(?:{_MONTH}\s++\d{{1,2}},?\s++\d{{4}}|\d{{1,2}}\.?\s++{_MONTH},?\s++\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|"
+    r"\d{1,2}[./]\d{1,2}[./]\d{2,4})"
+    r"(?:,?\s++(?:(?:at|um|à|a las|alle|kl\.?)\s++)?\d{1,2}[:.]\d{2}(?:\s*+[ap]\.?m\.?)?(?:\s++[a-z]{2,5})?)?"
+)
+# A labelled time of day: "Updated at 14:14", "Publicerad 14.14", "Aktualisiert um 6:00 Uhr".
+_STAMP = rf"{_DATE_LABEL}\s*+(?:(?:at|on|am|um|kl\.?)\s*+)?(?::\s*+)?\d{{1,2}}[:.]\d{{2}}\s*+(?:[ap]\.?m\.?|uhr)?\.?"
 # "Read also" in the languages of the news the crawler reads: a pointer to another article.
 _READ_ALSO = (
     r"(?:read also|also read|lesen sie (?:auch|mehr)|auch interessant|mehr zum thema|lies auch|"
     r"(?:à|a) lire aussi|lire aussi|voir aussi|lea también|lee también|te puede interesar|leggi anche|"
-    r"les også|læs også|läs också|läs mer|se også|lees ook|czytaj (?:też|także|również)|"
+    r"les også|læs også|läs också|läs mer|se også|lees ook|czytaj (?:też|także|również|więcej)|"
     r"przeczytaj (?:też|także)|zobacz (?:też|także)|(?:přečtěte si|čtěte) (?:také|též)|leia também|"
     r"veja também|читайте также|читайте також)"
 )
@@ -36,6 +45,15 @@ BOILERPLATE_LINES: tuple[re.Pattern[str], ...] = tuple(
         r"a(?:\s*+a)+",  # font-size control, "aaA" (the letters alone, any case)
         r"(?:recommended|related|related (?:articles?|stories|content|news)|read more|read also|"
         r"see also|explore|more on this|advertisement|most read|just in)\s*+:?",
+        # the advertisement's label, and the button that skips it, in the languages read above
+        r"(?:anzeige|werbung|publicité|publicidad|pubblicità|reklama|annonse|annons|advertentie|광고|広告)",
+        r"(?:skip (?:the )?ad(?:vert(?:isement)?)?|passer la publicité|werbung überspringen|saltar (?:la )?publicidad)",
+        # a teaser card's headline (not a sentence) printed twice: its image's text and its link's
+        r"(.{14,199}[^.!…\s]) \1",
+        r"(?:most read|most popular|trending) in [\w ]{1,40}",  # "Most read in Football"
+        # "Link copied" toasts of the share buttons
+        r"(?:the )?(?:link|url) (?:has been |was )?copied(?: to (?:the |your )?clipboard)?[.!]?|link kopiert[.!]?|"
+        r"lien copié[.!]?|enlace copiado[.!]?|기사 url이 복사되었습니다\.?|urlをコピーしました。?",
         r"related (?:article|story|stories|articles|reading|posts?)\s*+:.*",  # "Related article: ..."
         r"related\s*+:.{0,150}",  # "Related: 15 Amazing Images of Stars"
         r"(?:also )?read (?:more|also)\s*+:.*",
@@ -50,14 +68,15 @@ BOILERPLATE_LINES: tuple[re.Pattern[str], ...] = tuple(
         rf"follow [^\s,]{{1,40}}(?:\s[^\s,]{{1,40}}){{0,7}} on {_SOCIAL}"
         r"(?:[^.]{0,120}\.?|[^.]{0,120}\.\s.{0,300})",
         rf"(?:like|follow) us on {_SOCIAL}.{{0,120}}",
-        r"(?:have|got) an?(?: news)? (?:tip|story)\?.{0,200}",
+        r"(?:do you )?(?:have|got) an?(?: news)? (?:tip|story)(?: to (?:tell|share))?\?.{0,200}",
+        r"for more (?:stories|news|articles) like this.{0,100}",
         # the comment form's rules, in any language: a short line naming comments and logging in,
         # registering, a display name or moderation ("Du musst dich einloggen, um einen Kommentar ...")
         r"(?=.{0,250}$)(?=.*\b(?:comment(?:s|ing|er)?|kommentar(?:e|s)?|commentaires?|comentarios?|comentários?|"
         r"commenti|commento|kommentarer?)\b)(?=.*(?:\blog ?(?:in|out)\b|\bsign(?:ed)? in\b|einlogg|anmeld|"
         r"registri|registrier|moderat|display name|approv|aprovad|angemeldet|connecté|conectad)).*",
         r"(?:kommentar abgeben|kommentare?|commentaires?|comentarios?|comentários?|commenti)\s*+:?(?:\s*+\(\d+\))?",
-        r"more\s++:\s*+.{0,150}",  # "MORE : <another article's headline>"
+        r"more\s*+:\s*+.{0,150}",  # "MORE: <another article's headline>"
         r"write to [^.]{2,60} at [^\s@]++@\S++",  # "Write to Al Root at allen.root@dowjones.com"
         r"tell us what you think.{0,10}",
         r"(?:click|tap) to tweet",
@@ -65,9 +84,14 @@ BOILERPLATE_LINES: tuple[re.Pattern[str], ...] = tuple(
         # (the call is a sentence of its own, the line's last: "... Sign up for the free newsletter.",
         # not "Readers sign up for the newsletter, the company said.")
         r"(?:.{0,300}[.!?:]\s+)?(?:please\s++)?(?:subscribe|sign up)\b[^.]{0,80}\bnewsletters?\b[^.]{0,120}[.!]?",
+        r"(?:check out|get|find|read) more [^.]{0,80}\bby (?:subscribing|signing up) to [^.]{0,60}\bnewsletters?[.!]?",
         r"(?:get|receive) the latest .{0,60} (?:in|to) your inbox.{0,120}",
         r"click here to (?:subscribe|sign up|register).{0,120}",
-        r"if you enjoyed this article.{0,200}",
+        r"(?:if you enjoyed this article|hat ihnen (?:dieser|der) (?:artikel|beitrag) gefallen|"
+        r"vous avez aimé cet article|(?:te|le) ha gustado (?:este|el) artículo).{0,200}",
+        # calls to write to the newsroom, with its address ("Get in touch at news@example.com")
+        r".{0,150}\b(?:get in touch|email us|e-mail us|write to us|contact (?:us|our [\w ]{1,20}team)|"
+        r"senden sie uns|schreiben sie uns|écrivez-nous)\b.{0,120}?[\w.+-]+@[\w-]+(?:\.[\w-]+)+.{0,40}",
         # copyright, reprint and cookie lines
         # (a notice has the sign or a year: "Copyright lawsuits rose" is a sentence of the story)
         r"(?:copyright\s*)?(?:©|\(c\)).{0,120}",
@@ -79,13 +103,16 @@ BOILERPLATE_LINES: tuple[re.Pattern[str], ...] = tuple(
         r"(?:listen|download|itunes|spotify|apple podcasts|subscribe)\s*+:\s*+https?://\S++",
         r"an error has occurred,? please try again(?: later)?\.?",
         r"this article has been sent to.{0,60}",
-        _DATE_LINE,  # the date alone, repeated as body text
-        r"(?:updated|posted|published)\s*+(?:(?:at|on)\s*+)?(?::\s*+)?\d{1,2}[:.]\d{2}\s*+(?:[ap]\.?m\.?)?\.?",
+        # the date alone, repeated as body text, or the page's time stamps ("Uppdaterad 15.59 | Publicerad 14.14")
+        _DATE_LINE,
+        # the time first: "17:41 JST, October 13, 2024"
+        rf"\d{{1,2}}[:.]\d{{2}}(?:\s*+[ap]\.?m\.?)?(?:\s++[a-z]{{2,5}})?,?\s++{_DATE_LINE}",
+        rf"{_STAMP}(?:\s*+[|·•]\s*+{_STAMP})*",
         r"\d{1,2}:\d{2}\s*+[ap]\.?m\.?\s*+[a-z]{2,4}\s++\d{1,2}/\d{1,2}/\d{2,4}\s++by\s++.{2,60}",
         # a picture's caption: it carries the picture's credit ("... Bild: Maximilian von Lachner",
         # "Image: Ann Lee", "STR/AFP via Getty Images"); running text never ends with one
         r"(?:.{0,300}[.!?…»“”\"]\s++)?(?:photo|foto|bild|image|picture|photograph|credit|photo credit|"
-        r"image credit|fotos?)\s*+:\s*+[^.:]{2,80}",
+        r"image credit|fotos?|фото|zdjęcie|kuva)\s*+:\s*+[^.:]{2,80}",
         r"(?:[\w’'.\- ]{1,60}/){1,3}[\w.\- ]{0,40}\b(?:getty images|afp|reuters|dpa|epa|imago|shutterstock|"
         r"picture[- ]alliance|alamy|keystone|independent newspapers)\b[\w.\- ]{0,30}",
         r".{0,60}\bvia getty images",
@@ -96,6 +123,16 @@ BOILERPLATE_LINES: tuple[re.Pattern[str], ...] = tuple(
         r"(?:aus dem [a-zäöü]+en (?:übersetzt )?von|translated (?:from [a-z]+ )?by|traduit (?:de l'[a-z]+ )?par)"
         r"\s++[^.]{2,80}\.?",
         # credit lines: the people who contributed, not the story
+        # ("... by ..." is left to the agencies' credit-line rule: "Reporting by A; Editing by B" names Reuters)
+        r"(?:additional reporting|with (?:additional )?report(?:s|ing)) from [^.]{2,80}\.?",
+        r"(?:mit agenturmaterial|mit material (?:von|der) [^.]{2,40})\.?",
+        r"copyright\s*+:\s*+[^.]{2,80}\.?",
+        # republication notices ("This article first appeared in ...", "Dieser Artikel ist zuerst bei ... erschienen")
+        r"(?:this (?:article|story|piece) (?:was |is )?(?:first|originally) (?:published|appeared)|"
+        r"this (?:article|story|piece) (?:first|originally) appeared|"
+        r"dieser (?:artikel|beitrag|text) (?:ist|erschien) (?:zuerst|ursprünglich)|"
+        r"cet article a (?:été (?:publié|initialement publié)|paru) (?:initialement|d'abord|pour la première fois)?)"
+        r"[^\n]{0,200}",
         r"[^.]{2,200}\bcontributed (?:reporting|to this (?:report|story|article))\b[^.]{0,80}\.?",
     )
 )
@@ -110,7 +147,9 @@ RELATED_HEADINGS: tuple[re.Pattern[str], ...] = tuple(
         r"(?:you (?:may|might) also (?:like|enjoy)|more (?:great )?[\w ]{0,30} stories|more from [\w ]{1,40}|"
         r"don'?t miss|more|related|recommended(?: for you| stories| articles)?|trending(?: now)?|"
         r"popular(?: now| stories)?|most popular|what to read next|read next|up next|"
-        r"something to consider|latest(?: news| stories)?)\s*+(?:\.\.\.|…|:)?",
+        r"something to consider|latest(?: news| stories)?|ähnliche artikel|weitere artikel|"
+        r"das könnte sie auch interessieren|articles similaires|artículos relacionados|articoli correlati|"
+        r"relaterte artikler|relaterade artiklar)\s*+(?:\.\.\.|…|:)?",
         rf"{_READ_ALSO}\s*+(?:\.\.\.|…|:)?",
     )
 )
@@ -284,3 +323,78 @@ def keep_embedded_posts(tree: HtmlElement, xpath: str) -> int:
             parent.getparent().replace(parent, post)
             parent = post.getparent()
     return len(posts)
+
+
+# A class that hides an element from the eye and leaves it to screen readers (Bootstrap's sr-only,
+# WordPress's screen-reader-text, visually-hidden, and their abbreviations such as ``x-vh``).
+_SCREEN_READER_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:sr-only|screen-?reader(?:-text|-only)?|visually-?hidden|vh|off-?screen)(?=$|\s)", re.IGNORECASE
+)
+# Longer than this, a screen-reader-only span in a link is not a label.
+LINK_LABEL_CHARS = 80
+
+
+def drop_link_labels(tree: HtmlElement, removed: list[Removal]) -> int:
+    """Remove the screen-reader-only labels of links and buttons (``(opens in a new window)``,
+    ``Share this article via X``): short spans no reader sees, which extraction would otherwise run
+    into the link's text. Only inside a link or button, and only short ones: hidden markup elsewhere
+    may hold the article. Returns the count removed."""
+    count = 0
+    for span in tree.xpath("//a//span[@class] | //button//span[@class]"):
+        if not _SCREEN_READER_CLASS.search(span.get("class", "")) or span.getparent() is None:
+            continue
+        text = node_text(span)
+        if len(text) > LINK_LABEL_CHARS:
+            continue
+        remove(span)
+        count += 1
+        if text:
+            removed.append(("link label for screen readers", text))
+    return count
+
+
+def inline_ruby(tree: HtmlElement) -> int:
+    """Read ``<ruby>`` annotations (the reading of Japanese or Chinese characters printed above them)
+    inline, as a browser without ruby support shows them: the base, then the reading in the ``<rp>``
+    parentheses the page gives: the name, then its reading in parentheses. Extractors otherwise cut the sentence
+    into lines at each annotation. Returns the count."""
+    rubies = list(tree.iter("ruby"))
+    for ruby in rubies:
+        text = ruby.text_content()
+        for child in list(ruby):
+            ruby.remove(child)
+        ruby.text = text
+        ruby.drop_tag()
+    return len(rubies)
+
+
+# The box an ad or an embedded post stands in until it loads or the reader consents
+# ("c-ad__placeholder", "social-placeholder", "c-oembed-placeholder", "consent-prompt").
+_PLACEHOLDER_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:ad|ads|advert|advertisement|embed|oembed|social|consent|cmp|privacy)[_-]{1,2}placeholder\b|"
+    r"(?:^|[\s_-])consent[_-]{1,2}(?:prompt|placeholder|notice)\b",
+    re.IGNORECASE,
+)
+# A placeholder holds a label, a paragraph of explanation and a button: never more text than this,
+# nor more than one paragraph (the guards that keep an article misnamed a placeholder).
+PLACEHOLDER_MAX_CHARS = 600
+MAX_PLACEHOLDERS = 200
+
+
+def drop_placeholders(tree: HtmlElement, removed: list[Removal]) -> int:
+    """Remove the boxes that stand in for an ad or an embedded post ("Advertisement", "External
+    content not available: your privacy settings prevent ..."): named so by their class, short, and
+    holding at most one paragraph. Returns the count removed."""
+    count = 0
+    candidates = tree.xpath("//*[contains(@class, 'laceholder') or contains(@class, 'onsent')]")
+    for node in candidates[:MAX_PLACEHOLDERS]:
+        if node.getparent() is None or not _PLACEHOLDER_CLASS.search(node.get("class", "")):
+            continue
+        text = node_text(node)
+        if len(text) > PLACEHOLDER_MAX_CHARS or sum(1 for _ in node.iter("p")) > 1:
+            continue
+        remove(node)
+        count += 1
+        if text:
+            removed.append(("ad or embed placeholder", text))
+    return count

@@ -264,6 +264,9 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
         clean.prune(tree, xpath, f"prune:{xpath}", removed)
     clean.keep_embedded_posts(tree, xpaths.EMBEDDED_POSTS)
     clean.unwrap_layout_tables(tree)
+    clean.drop_link_labels(tree, removed)
+    clean.drop_placeholders(tree, removed)
+    clean.inline_ruby(tree)
     if (runs := join_text_runs(tree)) > MAX_PAGE_TEXT_RUNS:
         return Extraction(None, f"page too large: {runs} text runs in paragraphs (at most {MAX_PAGE_TEXT_RUNS})")
     narrowed = _narrow(tree, rules)
@@ -306,7 +309,8 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
 
     site_keys = fields.site_keys(metadata.site_names(tree), url)
     h1 = [node_text(h) for h in tree.iter("h1")][:1]
-    title = site.get("title") or fields.clean_title(meta.title or _clean_attr(doc, "title"), site_keys, h1)
+    sections = [meta.section] if meta.section else []
+    title = site.get("title") or fields.clean_title(meta.title or _clean_attr(doc, "title"), site_keys, h1, sections)
     # A site's subtitle field is written for the layout its body rule was: when that missed, the
     # standfirst under the headline is looked for the generic way (and not repeated in the text).
     subtitle = site.get("subtitle") or meta.subtitle or (dek if body_missed else "")

@@ -15,11 +15,15 @@ from newsclean.urls import hostname
 # ("Headline | Site", "Headline - Site", "Headline ㅣ Site" on Korean sites).
 _TITLE_SEPARATOR = re.compile(r"(\s+[|\-–—·•»]\s+|\s*[|ㅣ]\s*)")
 _DATE_SEGMENT = re.compile(r"[\d\s./-]+")
+# A segment that is a host name ("Golem.de", "SZ.de", "Metro.co.uk"): the site's name as its address.
+_HOST_SEGMENT = re.compile(r"(?:www\.)?[^\W_][\w-]*(?:\.[\w-]+)*\.[a-z]{2,6}", re.IGNORECASE)
 
 # "and" in the languages of the bylines news sites print; a byline is split on one only when every
 # part is a full name (two words or more), so that "José Ortega y Gasset" stays one name.
 _CONJUNCTION = re.compile(r"\s+(?:and|und|og|och|et|en|y|e|i|ja|и|&)\s+", re.IGNORECASE)
 _LIST_SEPARATOR = re.compile(r"\s*(?:[,;|·•]|\s-\s)\s*")
+# A slash between names ("Ann Lee/Bo Chan", "dpa/AFP"); not looked for in a value holding a URL.
+_SLASH = re.compile(r"\s*/\s*")
 # What a byline prints before the names ("By", "Von", "Autor:", "Text:").
 _BYLINE_PREFIX = re.compile(
     r"^(?:by|von|autor(?:in)?|autor\(in\)|autoren|text|texto|por|par|av|af|door|di|da|from|written by)"
@@ -27,6 +31,22 @@ _BYLINE_PREFIX = re.compile(
     re.IGNORECASE,
 )
 _PARENTHESES = re.compile(r"\s*\([^()]*\)")
+# "... mit Agenturen" after a name: the desk's credit for agency copy, no part of the name (the English
+# "X & Agencies", "X with agencies" is a credit of its own: AGENCIES).
+_WITH_AGENCIES = re.compile(
+    r"\s+(?:mit|y|avec|con)\s+(?:agenturen|agencias|agences|agenzie)$", re.IGNORECASE
+)
+# A part of a byline that credits someone else than the writer ("Fotos: Ben Bild"), or that is only
+# the writer's role ("Anna Muster | Korrespondentin").
+_OTHER_CREDIT = re.compile(
+    r"^(?:fotos?|photos?|bilder?|illustrations?|grafik|infografik|video|kamera|camera|images?)\s*:", re.IGNORECASE
+)
+_ROLE_ONLY = re.compile(
+    r"(?:senior |chief |staff |political |foreign |news )?(?:journalist(?:in)?|reporter(?:in)?|editor|correspondent|"
+    r"columnist|writer|contributor|redakteur(?:in)?|korrespondent(?:in)?|kolumnist(?:in)?|journaliste|"
+    r"rédact(?:eur|rice)|correspondante?|periodista|corresponsal|redactora?|giornalista|corrispondente)",
+    re.IGNORECASE,
+)
 # A role printed after the name in Korean, Japanese and Chinese bylines ("신현주 기자": reporter).
 _ROLE_SUFFIX = re.compile(r"\s*(?:기자|특파원|논설위원|記者|特派員|记者)$")
 # A JSON-LD Person printed as text: "{'@type': 'Person', 'name': 'Ann Lee'}".
@@ -74,16 +94,24 @@ def _names_site(segment: str, keys: set[str]) -> bool:
     return key in keys or any(len(k) >= 4 and k in key and len(key) <= len(k) + 12 for k in keys)
 
 
-def strip_site_name(title: str, keys: set[str]) -> str:
-    """``title`` without leading or trailing segments that name the site or give a date
-    (``Headline | Site``, ``Site - Headline``, ``Headline | DW | 28.04.2023``)."""
+def strip_site_name(title: str, keys: set[str], sections: Iterable[str] = ()) -> str:
+    """``title`` without leading or trailing segments that name the site (by one of its names or its
+    address), give a date, or are exactly the page's section (``sections``): ``Headline | Site``,
+    ``Site - Headline``, ``Headline | DW | 28.04.2023``, ``Headline | Politik | tagesschau.de``."""
+    section_keys = {_key(s) for s in sections if _key(s)}
     parts = _TITLE_SEPARATOR.split(title)
     if len(parts) < 3:
         return title
     segments, separators = parts[0::2], parts[1::2]
 
     def junk(segment: str) -> bool:
-        return _names_site(segment, keys) or bool(_DATE_SEGMENT.fullmatch(segment))
+        segment = segment.strip()
+        return (
+            _names_site(segment, keys)
+            or _key(segment) in section_keys
+            or bool(_DATE_SEGMENT.fullmatch(segment))
+            or bool(_HOST_SEGMENT.fullmatch(segment))
+        )
 
     while len(segments) > 1 and junk(segments[-1]):
         segments.pop()
@@ -97,13 +125,13 @@ def strip_site_name(title: str, keys: set[str]) -> str:
     return out.strip()
 
 
-def clean_title(title: str, keys: set[str], others: Iterable[str] = ()) -> str:
+def clean_title(title: str, keys: set[str], others: Iterable[str] = (), sections: Iterable[str] = ()) -> str:
     """``title`` unescaped, without the site's name, and without a trailing segment that the page's
     other title sources (its ``<h1>``) leave off: ``„Einsatz“ - Die Neue Zeitung`` beside an h1
     ``„Einsatz“`` is the headline ``„Einsatz“``."""
     if not title:
         return ""
-    title = strip_site_name(unescape(title), keys)
+    title = strip_site_name(unescape(title), keys, sections)
     for other in others:
         other = unescape(other)
         if len(other) >= 8 and title.startswith(other) and _TITLE_SEPARATOR.match(title[len(other) :]):
@@ -113,6 +141,8 @@ def clean_title(title: str, keys: set[str], others: Iterable[str] = ()) -> str:
 
 def _split_byline(value: str) -> list[str]:
     parts = [p for p in _LIST_SEPARATOR.split(value) if p.strip()]
+    if "://" not in value:
+        parts = [piece for part in parts for piece in _SLASH.split(part) if piece.strip()]
     names: list[str] = []
     for part in parts:
         pieces = _CONJUNCTION.split(part)
@@ -128,7 +158,7 @@ def _clean_name(name: str) -> str:
     if printed := _PRINTED_NAME.search(name):
         name = printed.group(1)
     name = _PARENTHESES.sub("", name)
-    name = _BYLINE_PREFIX.sub("", name).strip(" \t,;:.-–—|")
+    name = _WITH_AGENCIES.sub("", _BYLINE_PREFIX.sub("", name)).strip(" \t,;:.-–—|")
     return _ROLE_SUFFIX.sub("", name) or name
 
 
@@ -137,7 +167,7 @@ def _is_name(name: str, site: set[str]) -> bool:
         return False
     if "@" in name or "://" in name or name.startswith("www.") or re.search(r"\d", name):
         return False
-    if name.startswith(("{", "[")):
+    if name.startswith(("{", "[")) or _OTHER_CREDIT.match(name) or _ROLE_ONLY.fullmatch(name):
         return False
     if name.isascii() and " " not in name and len(name) <= 3 and not AGENCIES.match(name):
         return False  # an editor's initials or "Red." (editorial staff), not a name

@@ -98,6 +98,12 @@ _PROMPTS = (
     r"(?:este|esse)\s+conteúdo\s+é\s+exclusivo\s+para\s+assinantes\b.{0,80}",
     r"já\s+é\s+assinante\s*\??\s*(?:(?:faça\s+(?:o\s+)?login|entre|acesse)\b.{0,40})?",
     r"assine\s+para\s+continuar\s+(?:lendo|a\s+ler)\b.{0,80}",
+    # Japanese
+    r"有料会員(?:になると|登録(?:する)?と|の方は).{0,60}(?:お読みいただけます|読めます|ご覧いただけます)。?",
+    r"(?:この記事は)?(?:有料|会員限定)(?:会員限定)?記事です。?.{0,60}",
+    r"(?:この記事の)?続きを読むには.{0,60}(?:有料会員|会員登録|ログイン).{0,40}",
+    r"残り\d+文字.{0,60}",
+    r".{0,40}有料記事(?:が)?読み放題.{0,80}",
     # Dutch
     r"dit\s+(?:artikel|verhaal)\s+is\s+(?:alleen\s+)?(?:beschikbaar\s+)?voor\s+abonnees\b.{0,80}",
     r"al\s+abonnee\s*\??\s*(?:(?:log\s+in|inloggen)\b.{0,40})?",

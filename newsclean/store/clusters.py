@@ -14,8 +14,9 @@ The cluster's original is its member published first (fetched first when no date
 a cluster that holds a page on an agency's own site, every member without a ``source`` gets that
 agency, with ``cluster:<agency>`` in its ``source_evidence``.
 
-Plain functions on a DB-API connection, called inside the transaction that saves the article;
-nothing here imports Scrapy.
+Plain functions on a store connection of either kind (SQLite or PostgreSQL, one SQL text:
+:mod:`newsclean.store.dialect`), called inside the transaction that saves the article; nothing here
+imports Scrapy.
 """
 
 from __future__ import annotations
@@ -47,32 +48,24 @@ from newsclean.minhash import (  # noqa: F401  (the signatures' names, for the c
     shingles,
     signature,
 )
+from newsclean.store import dialect, schema
 
 # Estimated Jaccard similarity of word 3-shingles from which two texts are copies of one story. With
 # 16 bands of 4 rows, a pair at 0.5 becomes a candidate with a chance of 0.65, at 0.7 of 0.99, at 0.8
 # of 0.9996; a pair at 0.12 (unrelated news texts, at most) of 0.003, and is then turned down.
 THRESHOLD = 0.5
 
-# Each article's signature under a small integer id; its bands as (band key, id) in a table that is
-# its own index (WITHOUT ROWID): one B-tree entry per band, the cheapest write SQLite has. A cluster
-# of one has no row in ``clusters`` (its original is the article, its size 1).
-SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS minhash (
-        id INTEGER PRIMARY KEY, canonical_url TEXT NOT NULL UNIQUE, signature BLOB NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS minhash_bands (
-        band INTEGER NOT NULL, article INTEGER NOT NULL, PRIMARY KEY (band, article)) WITHOUT ROWID""",
-    """CREATE TABLE IF NOT EXISTS clusters (
-        id TEXT PRIMARY KEY, original TEXT NOT NULL, size INTEGER NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS articles_cluster ON articles (cluster)",
-)
+# The tables (``minhash``, ``minhash_bands``, ``clusters``) are the store's, both kinds: schema.CLUSTER_TABLES.
+# A cluster of one has no row in ``clusters`` (its original is the article, its size 1).
 
 _PACK = struct.Struct(f"<{NUM_PERM}I")
 _LATEST = datetime.max.replace(tzinfo=UTC)
 
 
 def create_tables(conn: Any) -> None:
-    """The cluster tables and the index on ``articles.cluster`` (the articles table must exist)."""
-    for statement in SCHEMA:
+    """The cluster tables and the index on ``articles.cluster`` on an SQLite connection (the articles
+    table must exist; a store opened by newsclean has them)."""
+    for statement in schema.render(schema.CLUSTER_TABLES, "sqlite"):
         conn.execute(statement)
 
 
@@ -118,41 +111,50 @@ def _new_id(conn: Any, url: str, content_hash: str) -> str:
 
 def forget(conn: Any, url: str) -> None:
     """Remove an article's signature and bands (an article deleted from the store)."""
-    row = conn.execute("SELECT id, signature FROM minhash WHERE canonical_url = ?", (url,)).fetchone()
+    row = dialect.execute(conn, "SELECT id, signature FROM minhash WHERE canonical_url = ?", (url,)).fetchone()
     if row is not None:
-        conn.executemany(
+        dialect.executemany(
+            conn,
             "DELETE FROM minhash_bands WHERE band = ? AND article = ?",
             [(k, row[0]) for k in band_keys(_PACK.unpack(row[1]))],
         )
-        conn.execute("DELETE FROM minhash WHERE id = ?", (row[0],))
+        dialect.execute(conn, "DELETE FROM minhash WHERE id = ?", (row[0],))
 
 
 def _record(conn: Any, url: str, sig: Sequence[int] | None, keys: Sequence[int] | None = None) -> int | None:
     """Store the article's signature and bands (``keys``: its band keys, when known), replacing its
     earlier ones; its id (None: no signature). An unchanged signature (the same text saved again)
     writes nothing."""
-    row = conn.execute("SELECT id, signature FROM minhash WHERE canonical_url = ?", (url,)).fetchone()
+    row = dialect.execute(conn, "SELECT id, signature FROM minhash WHERE canonical_url = ?", (url,)).fetchone()
     packed = _PACK.pack(*sig) if sig is not None else None
     if row is not None:
-        if row[1] == packed:
+        if bytes(row[1]) == packed:
             return int(row[0])
-        conn.executemany(
+        dialect.executemany(
+            conn,
             "DELETE FROM minhash_bands WHERE band = ? AND article = ?",
             [(k, row[0]) for k in band_keys(_PACK.unpack(row[1]))],
         )
         if packed is None:
-            conn.execute("DELETE FROM minhash WHERE id = ?", (row[0],))
+            dialect.execute(conn, "DELETE FROM minhash WHERE id = ?", (row[0],))
             return None
-        conn.execute("UPDATE minhash SET signature = ? WHERE id = ?", (packed, row[0]))
+        dialect.execute(conn, "UPDATE minhash SET signature = ? WHERE id = ?", (packed, row[0]))
         article = int(row[0])
     elif packed is None:
         return None
     else:
-        inserted = conn.execute("INSERT INTO minhash (canonical_url, signature) VALUES (?, ?)", (url, packed))
-        article = int(inserted.lastrowid)
+        inserted = dialect.execute(
+            conn, "INSERT INTO minhash (canonical_url, signature) VALUES (?, ?) RETURNING id", (url, packed)
+        ).fetchone()
+        article = int(inserted[0])
     assert sig is not None
     keys = band_keys(sig) if keys is None else keys
-    conn.executemany("INSERT OR IGNORE INTO minhash_bands VALUES (?, ?)", [(k, article) for k in keys])
+    # One statement for all bands: one round trip to a PostgreSQL server, not one per band.
+    dialect.execute(
+        conn,
+        f"INSERT INTO minhash_bands VALUES {', '.join('(?, ?)' for _ in keys)} ON CONFLICT DO NOTHING",
+        [value for k in keys for value in (k, article)],
+    )
     return article
 
 
@@ -160,7 +162,8 @@ def matches(conn: Any, sig: Sequence[int], exclude: int | None = None, keys: Seq
     """Stored articles (canonical URLs) whose text is a copy of the one with signature ``sig``
     (``keys``: its band keys, when known)."""
     keys = band_keys(sig) if keys is None else keys
-    found = conn.execute(
+    found = dialect.execute(
+        conn,
         "SELECT canonical_url, signature FROM minhash WHERE id IN "
         f"(SELECT article FROM minhash_bands WHERE band IN ({', '.join('?' * len(keys))}))",
         keys,
@@ -182,9 +185,9 @@ def assign(conn: Any, article: Mapping[str, Any], known: Fingerprint | None = No
     other members' rows are updated here (cluster merged, source from an agency's own page).
     """
     url = article["canonical_url"]
-    if not conn.in_transaction:  # the lookup and the writes in one write transaction: no race
-        conn.execute("BEGIN IMMEDIATE")
-    old = conn.execute("SELECT cluster FROM articles WHERE canonical_url = ?", (url,)).fetchone()
+    if dialect.is_sqlite(conn) and not conn.in_transaction:  # the lookup and the writes in one write
+        conn.execute("BEGIN IMMEDIATE")  # transaction: no race (PostgreSQL: see PostgresStore.save_article)
+    old = dialect.execute(conn, "SELECT cluster FROM articles WHERE canonical_url = ?", (url,)).fetchone()
     old_cluster = old[0] if old is not None else ""
     content_hash = article.get("content_hash") or ""
     if known is None or not content_hash or known.content_hash != content_hash:
@@ -196,7 +199,8 @@ def assign(conn: Any, article: Mapping[str, Any], known: Fingerprint | None = No
     joined: list[str] = []
     if copies:
         marks = ", ".join("?" * len(copies))
-        found = conn.execute(
+        found = dialect.execute(
+            conn,
             f"SELECT cluster, COUNT(*) FROM articles WHERE canonical_url IN ({marks}) AND cluster != '' "
             "GROUP BY cluster ORDER BY COUNT(*) DESC, cluster",
             copies,
@@ -205,8 +209,8 @@ def assign(conn: Any, article: Mapping[str, Any], known: Fingerprint | None = No
     if joined:
         cluster = joined[0]
         for other in joined[1:]:  # the copy bridges clusters: one cluster
-            conn.execute("UPDATE articles SET cluster = ? WHERE cluster = ?", (cluster, other))
-            conn.execute("DELETE FROM clusters WHERE id = ?", (other,))
+            dialect.execute(conn, "UPDATE articles SET cluster = ? WHERE cluster = ?", (cluster, other))
+            dialect.execute(conn, "DELETE FROM clusters WHERE id = ?", (other,))
     else:
         cluster = old_cluster if old_cluster and _alone(conn, old_cluster, url) else ""
         cluster = cluster or _new_id(conn, url, article.get("content_hash") or "")
@@ -215,8 +219,23 @@ def assign(conn: Any, article: Mapping[str, Any], known: Fingerprint | None = No
     return _summarise(conn, cluster, exclude=url, new=article)
 
 
+def cluster_row(conn: Any, row: dict[str, Any], known: Fingerprint | None = None) -> Assignment:
+    """Set the article's row's ``cluster`` (:func:`assign`, in the caller's transaction); a copy of an
+    agency's own page without a source gets the agency, with ``cluster:<agency>`` in its
+    ``source_evidence`` (``row``: the store's column values, lists as JSON)."""
+    assignment = assign(conn, row, known)
+    row["cluster"] = assignment.cluster
+    if assignment.agency and not row["source"]:
+        evidence = json.loads(row["source_evidence"] or "[]")
+        row["source"] = assignment.agency
+        row["source_evidence"] = json.dumps([*evidence, f"cluster:{assignment.agency}"], ensure_ascii=False)
+    return assignment
+
+
 def _alone(conn: Any, cluster: str, url: str) -> bool:
-    other = conn.execute("SELECT 1 FROM articles WHERE cluster = ? AND canonical_url != ? LIMIT 1", (cluster, url))
+    other = dialect.execute(
+        conn, "SELECT 1 FROM articles WHERE cluster = ? AND canonical_url != ? LIMIT 1", (cluster, url)
+    )
     return other.fetchone() is None
 
 
@@ -228,20 +247,22 @@ def _summarise(
 ) -> Assignment:
     members = [
         dict(zip(("canonical_url", "url", "published", "fetched_at", "source", "source_evidence"), row, strict=True))
-        for row in conn.execute(
+        for row in dialect.execute(
+            conn,
             "SELECT canonical_url, url, published, fetched_at, source, source_evidence FROM articles "
             "WHERE cluster = ? AND canonical_url != ?",
             (cluster, exclude),
-        )
+        ).fetchall()
     ]
     if new is not None:
         members.append({k: new.get(k) or "" for k in ("canonical_url", "url", "published", "fetched_at")})
     if len(members) < 2:  # a cluster of one has no row
-        conn.execute("DELETE FROM clusters WHERE id = ?", (cluster,))
+        dialect.execute(conn, "DELETE FROM clusters WHERE id = ?", (cluster,))
         alone = members[0]["canonical_url"] if members else ""
         return Assignment(cluster, alone, len(members), "", [alone] if alone else [])
     original = min(members, key=lambda m: (_moment(m["published"], m["fetched_at"]), m["canonical_url"]))
-    conn.execute(
+    dialect.execute(
+        conn,
         "INSERT INTO clusters VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
         "original = excluded.original, size = excluded.size",
         (cluster, original["canonical_url"], len(members)),
@@ -262,7 +283,8 @@ def _credit(conn: Any, member: Mapping[str, Any], agency: str) -> None:
         return
     evidence = json.loads(member.get("source_evidence") or "[]")
     evidence.append(f"cluster:{agency}")
-    conn.execute(
+    dialect.execute(
+        conn,
         "UPDATE articles SET source = ?, source_evidence = ? WHERE canonical_url = ?",
         (agency, json.dumps(evidence, ensure_ascii=False), member["canonical_url"]),
     )

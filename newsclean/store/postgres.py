@@ -4,8 +4,9 @@
 created on first use and migrated forward (:mod:`newsclean.store.schema`); concurrent first uses are
 serialised by a transaction-scoped advisory lock. Each article is written in one transaction: its
 row locked (``SELECT ... FOR UPDATE``), the previous text kept in ``revisions`` when it changed, then
-an upsert on ``canonical_url``, so a crash never leaves half a row and two hosts storing the same
-article do not interleave.
+an upsert on ``canonical_url``, and where its raw page is (``raw_pages``), so a crash never leaves
+half a row and two hosts storing the same article do not interleave. A WARC backfill's progress
+(``warc_progress``) goes through the same writer, behind the articles it counts.
 
 The crawl's pipeline writes through :class:`ThreadWriter` (one connection in a thread of its own,
 awaited from the crawl's event loop, so the reactor keeps downloading while PostgreSQL commits);
@@ -16,10 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import socket
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping, MutableMapping
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -27,12 +29,18 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
-from newsclean.dates import now_iso, parse_time
-from newsclean.store import schema
+from newsclean.archive import RawPage
+from newsclean.dates import now_iso
+from newsclean.store import clusters, dialect, rawpages, schema
+from newsclean.store.clusters import Fingerprint
 from newsclean.store.sqlite import ARTICLE_COLUMNS, to_row
+
+logger = logging.getLogger(__name__)
 
 # The advisory lock key under which migrations run (any fixed 64-bit number; "newsclean" in ASCII).
 _MIGRATION_LOCK = 0x6E657773636C65
+# The advisory lock key under which articles join their wire-copy clusters ("clusters").
+_CLUSTER_LOCK = 0x636C757374657273
 SCHEMES = ("postgresql://", "postgres://")
 
 
@@ -130,37 +138,39 @@ class PostgresStore:
         row = self.conn.execute("SELECT COALESCE(MAX(version), 0) AS v FROM schema_version").fetchone()
         return int(row["v"]) if row else 0
 
-    def save_article(self, article: Mapping[str, Any], raw_page: Any = None, fingerprint: Any = None) -> str:
+    def save_article(
+        self, article: Mapping[str, Any], raw_page: RawPage | None = None, fingerprint: Fingerprint | None = None
+    ) -> str:
         """Insert or update an article's row in one transaction: ``new``, ``updated`` or ``unchanged``.
-        (Where a raw page is archived is kept in SQLite stores only: ``raw_page`` is not stored here.)"""
+
+        In that transaction, as in the SQLite store: the article joins its wire-copy cluster
+        (:mod:`newsclean.store.clusters`; ``fingerprint``: its MinHash computed by an extraction
+        worker), and ``raw_page``, where the page's WARC record is, goes to ``raw_pages``. Clustering
+        reads the other articles' signatures and may rewrite their rows, so the transactions that
+        cluster take turns, on every host: a transaction-scoped advisory lock, taken first."""
         row = to_row(article)
         with self.conn.transaction():
+            self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_CLUSTER_LOCK,))
+            clusters.cluster_row(self.conn, row, fingerprint)
+            if isinstance(article, MutableMapping):  # the caller gets what the store gave the row
+                article["cluster"], article["source"] = row["cluster"], row["source"]
+                article["source_evidence"] = json.loads(row["source_evidence"] or "[]")
             old = self.conn.execute(self._queries["old"], (row["canonical_url"],)).fetchone()
             if old is not None and old["content_hash"] != row["content_hash"]:
                 self.conn.execute(self._queries["revision"], _revision(row, old))
             self.conn.execute(self._queries["upsert"], row)
+            if raw_page is not None:
+                rawpages.save_raw_page(self.conn, row["canonical_url"], raw_page)
         return _outcome(old, row)
 
     def fetched_time(self, *urls: str) -> datetime | None:
         """When the article stored under any of ``urls`` (as fetched, or canonical) was fetched; None
         when none is stored."""
-        row = self.conn.execute(
-            "SELECT fetched_at FROM articles WHERE canonical_url = ANY(%s) "
-            "UNION ALL SELECT fetched_at FROM articles WHERE url = ANY(%s) LIMIT 1",
-            (list(urls), list(urls)),
-        ).fetchone()
-        if row is None:
-            return None
-        return parse_time(row["fetched_at"]) or datetime.min.replace(tzinfo=UTC)
+        return dialect.fetched_time(self.conn, *urls)
 
     def page_dates(self, *urls: str) -> list[str]:
         """The dates (``published``, ``modified``) the page stored under any of ``urls`` carried."""
-        row = self.conn.execute(
-            "SELECT published, modified FROM articles WHERE canonical_url = ANY(%s) "
-            "UNION ALL SELECT published, modified FROM articles WHERE url = ANY(%s) LIMIT 1",
-            (list(urls), list(urls)),
-        ).fetchone()
-        return [row[k] for k in ("published", "modified") if row[k]] if row else []
+        return dialect.page_dates(self.conn, *urls)
 
     def stored_since(self, url: str, since: str) -> bool:
         """True when an article fetched from (or canonical at) ``url`` was stored at ``since`` or later."""
@@ -251,11 +261,36 @@ class ThreadWriter:
             self.store = None
         self.executor.shutdown(wait=True)
 
-    async def save_article(self, article: Mapping[str, Any]) -> str:
-        """Stores ``article`` (its fields read here, on the loop's thread) in one transaction."""
+    async def save_article(
+        self, article: MutableMapping[str, Any], raw_page: RawPage | None = None, fingerprint: Fingerprint | None = None
+    ) -> str:
+        """Stores ``article`` (its fields read here, on the loop's thread) and where its raw page is,
+        in one transaction; ``article`` then gets the cluster (and source) the store gave its row."""
         assert self.store is not None
         row = {name: article.get(name) for name in ARTICLE_COLUMNS}
-        return str(await self._run(self.store.save_article, row))
+        outcome = str(await self._run(self.store.save_article, row, raw_page, fingerprint))
+        for name in ("cluster", "source", "source_evidence"):
+            article[name] = row[name]
+        return outcome
+
+    def save_progress(self, source: str, done_offset: int, finished: bool) -> None:
+        """Queue a WARC backfill's progress behind the articles already handed to this writer.
+
+        One thread writes, in the order it is given: every article whose save has returned (a
+        record is done only then) is committed before this is written, so the progress never runs
+        ahead of the articles it counts. Not awaited: a failure is logged, and the backfill's next
+        progress (or its resume, which skips the records whose article is stored) makes up for it.
+        """
+        store = self.store
+        if store is None:
+            return
+        future = self.executor.submit(rawpages.save_progress, store.conn, source, done_offset, finished)
+        future.add_done_callback(_log_failure)
+
+
+def _log_failure(future: Any) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        logger.warning("could not save the backfill's progress: %s", future.exception())
 
 
 class AdvisoryRunLock:

@@ -10,14 +10,14 @@ import json
 import sqlite3
 from collections.abc import Mapping, MutableMapping
 from dataclasses import fields
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from newsclean.archive import RawPage
 from newsclean.article import Article
-from newsclean.dates import now_iso, parse_time
+from newsclean.dates import now_iso
 from newsclean.store import clusters, rawpages, schema
+from newsclean.store.dialect import fetched_time, page_dates  # noqa: F401 (the lookups both kinds share)
 
 ARTICLE_COLUMNS = [f.name for f in fields(Article)]
 # What `newsclean runs --json` prints for a run, in this order.
@@ -36,8 +36,6 @@ def connect(path: str | Path) -> sqlite3.Connection:
     # does); only a power cut may lose the last commits. FULL cost an fsync, 2.3 ms, per article.
     conn.execute("PRAGMA synchronous=NORMAL")
     migrate(conn, str(path))
-    with conn:
-        clusters.create_tables(conn)  # the wire-copy index: SQLite's own (WITHOUT ROWID) tables
     return conn
 
 
@@ -121,7 +119,7 @@ def _save(
     fingerprint: clusters.Fingerprint | None,
 ) -> Any:
     """:func:`save_article`'s writes, in the caller's transaction; the row it replaced (or None)."""
-    _cluster(conn, row, fingerprint)
+    clusters.cluster_row(conn, row, fingerprint)
     if isinstance(article, MutableMapping):  # the crawl's item gets what the store gave it
         article["cluster"], article["source"] = row["cluster"], row["source"]
         article["source_evidence"] = json.loads(row["source_evidence"] or "[]")
@@ -146,42 +144,6 @@ def _save(
     if raw_page is not None:
         rawpages.save_raw_page(conn, row["canonical_url"], raw_page)
     return old
-
-
-def _cluster(conn: sqlite3.Connection, row: dict[str, Any], fingerprint: clusters.Fingerprint | None = None) -> None:
-    """Set the row's ``cluster``; a copy of an agency's own page without a source gets the agency."""
-    assignment = clusters.assign(conn, row, fingerprint)
-    row["cluster"] = assignment.cluster
-    if assignment.agency and not row["source"]:
-        evidence = json.loads(row["source_evidence"] or "[]")
-        row["source"] = assignment.agency
-        row["source_evidence"] = json.dumps([*evidence, f"cluster:{assignment.agency}"], ensure_ascii=False)
-
-
-def fetched_time(conn: sqlite3.Connection, *urls: str) -> datetime | None:
-    """When the article stored under any of ``urls`` (as fetched, or canonical) was fetched; None when
-    none is stored. Two indexed lookups, whatever the site or spider that stored it."""
-    marks = ", ".join("?" * len(urls))
-    row = conn.execute(
-        f"SELECT fetched_at FROM articles WHERE canonical_url IN ({marks}) "
-        f"UNION ALL SELECT fetched_at FROM articles WHERE url IN ({marks}) LIMIT 1",
-        (*urls, *urls),
-    ).fetchone()
-    if row is None:
-        return None
-    return parse_time(row["fetched_at"]) or datetime.min.replace(tzinfo=UTC)
-
-
-def page_dates(conn: sqlite3.Connection, *urls: str) -> list[str]:
-    """The dates (``published``, ``modified``) the page stored under any of ``urls`` carried; empty
-    when none is stored or it carried none."""
-    marks = ", ".join("?" * len(urls))
-    row = conn.execute(
-        f"SELECT published, modified FROM articles WHERE canonical_url IN ({marks}) "
-        f"UNION ALL SELECT published, modified FROM articles WHERE url IN ({marks}) LIMIT 1",
-        (*urls, *urls),
-    ).fetchone()
-    return [d for d in (row or ()) if d]
 
 
 def load_validators(conn: sqlite3.Connection) -> dict[str, tuple[str, str]]:
