@@ -5,6 +5,7 @@ processes, a 2,000-page loopback site)."""
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import signal
 import sqlite3
@@ -194,6 +195,37 @@ def test_a_process_killed_mid_crawl_and_restarted_loses_and_duplicates_nothing(
     refetched = sum(n - 1 for n in fetches.values())
     print(f"stored {len(rows)}, duplicates {duplicates}, missing {PAGES - len(rows)}; killed at {stored_at_kill} "
           f"rows; {requeued} requests requeued, {refetched} pages fetched twice")  # fmt: skip
+
+
+def test_a_live_process_whose_event_loop_is_held_past_the_timeout_is_not_taken_for_dead(
+    pg_url: str, redis_url: str, tmp_path: Path, run_env: dict[str, str]
+) -> None:
+    """A live process is never taken for dead because its event loop was busy: one process's loop is
+    held for well over ``DEAD_AFTER`` (a pipeline that sleeps on its 20th item, with requests in
+    flight); the other must not put those requests back in the queue, so no page is fetched twice
+    and no article stored twice. (With the heartbeat on the event loop, the other took them over.)"""
+    from newsclean import settings
+    from newsclean.crawl.frontier import DEAD_AFTER
+
+    pages, hold = 300, DEAD_AFTER + 7
+    run = uuid.uuid4().hex
+    pipelines = json.dumps({**settings.ITEM_PIPELINES, "tests.loopblocker.BlockTheLoopOnce": 50})
+    with serve_bulk(pages) as site:
+        cmd = _frontier_cmd(site, pg_url, redis_url, run)
+        block = ["-s", "LOOP_BLOCK_AT=20", "-s", f"LOOP_BLOCK_SECONDS={hold}"]
+        slow_cmd = [*cmd, "-s", f"ITEM_PIPELINES={pipelines}", *block]
+        logs = {"slow": tmp_path / "slow.log", "other": tmp_path / "other.log"}
+        procs = {"slow": _start(slow_cmd, run_env, logs["slow"]), "other": _start(cmd, run_env, logs["other"])}
+        outputs = {name: _finish(proc, logs[name]) for name, proc in procs.items()}
+        fetches = site.article_fetches()
+    assert "event loop free again" in outputs["slow"]  # the loop was held, and the crawl went on
+    assert set(_rows(pg_url)) == {article_url(i) for i in range(pages)}
+    assert [n for n in fetches.values() if n != 1] == []  # no page fetched twice
+    assert sum(_stat(out, "newsclean/new") for out in outputs.values()) == pages
+    for name, out in outputs.items():
+        assert "is gone" not in out, name
+        assert _stat(out, "newsclean/frontier/requeued") == 0, name
+        assert _stat(out, "newsclean/unchanged") + _stat(out, "newsclean/updated") == 0, name
 
 
 def test_processes_of_one_crawl_share_a_sites_pace(redis_url: str, tmp_path: Path, run_env: dict[str, str]) -> None:

@@ -12,10 +12,13 @@ Redis priority queue and drops URLs any of them has already queued (scrapy-redis
   request is moved from the queue into the process's own in-flight hash in another (Lua scripts);
   it leaves that hash only when Scrapy is done with it:
   downloaded, its callback run, its items through the pipelines (stored) and the requests it
-  yielded queued. Each process keeps a heartbeat key alive in Redis; the in-flight requests of a
-  process whose heartbeat expired (``kill -9``, a host gone) are put back in the queue by the
-  others, except those whose article the dead process had already stored (looked up in the shared
-  store), so nothing is fetched and stored twice.
+  yielded queued. Each process keeps a heartbeat key alive in Redis, from a thread of its own, so
+  that a busy event loop (a sitemap of thousands of URLs queued, inline extraction, a slow
+  pipeline, taking over another process's requests) never makes a live process look dead; the
+  in-flight requests of a process whose heartbeat expired (``kill -9``, a host gone) are put back
+  in the queue by the others, except those whose article the dead process had already stored
+  (looked up in the shared store, on one connection per takeover), so nothing is fetched and
+  stored twice.
 - **No early exit.** A process whose own work is done does not close while the queue has requests
   or another live process has requests in flight (``spider_idle`` + ``DontCloseSpider``); it
   closes when the whole crawl is done.
@@ -39,6 +42,7 @@ import logging
 import os
 import secrets
 import socket
+import threading
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
@@ -60,7 +64,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 HEARTBEAT = 0.5
-"""Seconds between a process's heartbeats (and checks for finished requests, dead processes)."""
+"""Seconds between a process's heartbeats (from its heartbeat thread), and between its checks for
+finished requests and dead processes (on the event loop)."""
 DEAD_AFTER = 5.0
 """A process whose heartbeat is older than this is dead: its in-flight requests go back to the queue."""
 
@@ -153,6 +158,40 @@ class FilterableRequests(BaseSpiderMiddleware):
         return request.replace(dont_filter=False) if request.dont_filter else request
 
 
+class Heartbeat(threading.Thread):
+    """Keeps a process's heartbeat key alive in Redis every :data:`HEARTBEAT` seconds, from a thread
+    of its own (its own Redis connection), for as long as the process lives and until :meth:`stop`.
+
+    On the event loop, the heartbeat waited for whatever the loop was doing: queueing the thousands
+    of requests of one sitemap (a Redis round trip each, with no turn given back to the loop),
+    extracting inline, a slow pipeline, taking over a dead process's requests. Under load those
+    held the loop for more than :data:`DEAD_AFTER` seconds, the others took the live process for
+    dead and fetched and stored its requests in flight a second time. A killed process's thread
+    dies with it, so its key still expires :data:`DEAD_AFTER` seconds after its last beat. (A
+    process whose loop hangs for good keeps its requests: hung is not dead; stop it, and they go
+    back to the queue.)"""
+
+    def __init__(self, server: Any, key: str) -> None:
+        super().__init__(name="newsclean-frontier-heartbeat", daemon=True)
+        self.server = server  # redis-py's clients are thread-safe: each thread takes a connection of its own
+        self.key = key
+        self.stopped = threading.Event()
+
+    def beat(self) -> None:
+        self.server.set(self.key, now_iso(), px=int(DEAD_AFTER * 1000))
+
+    def run(self) -> None:
+        while not self.stopped.wait(HEARTBEAT):
+            try:
+                self.beat()
+            except Exception:  # Redis away for a moment: the next beat tries again
+                logger.exception("shared frontier heartbeat failed")
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=10)
+
+
 class FrontierScheduler(Scheduler):
     """scrapy-redis's scheduler, with in-flight requests tracked per process and taken back from dead
     processes, and no process closing while the crawl has work anywhere."""
@@ -167,6 +206,7 @@ class FrontierScheduler(Scheduler):
         self._push = self.server.register_script(_PUSH)
         self._adopt = self.server.register_script(_ADOPT)
         self._task: asyncio.Task[None] | None = None
+        self._heart: Heartbeat | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -191,21 +231,20 @@ class FrontierScheduler(Scheduler):
             self.df = load_object(self.dupefilter_cls).from_spider(spider)
         self.prefix = self.queue.key.removesuffix(":requests")
         self.inflight = self._key(f"inflight:{self.worker}")
-        self._beat()
+        self._heart = Heartbeat(self.server, self._key(f"alive:{self.worker}"))
+        self._heart.beat()
+        self._heart.start()
         self.server.sadd(self._key("workers"), self.worker)
         self.store_target = config.DB.get(spider.settings) if config.SQLITE_ENABLED.get(spider.settings) else None
         self.adopt_dead()
         logger.info("shared frontier %s as %s: %d requests queued", self.prefix, self.worker, len(self.queue))
         self._task = asyncio.get_running_loop().create_task(self._heartbeat())
 
-    def _beat(self) -> None:
-        self.server.set(self._key(f"alive:{self.worker}"), now_iso(), px=int(DEAD_AFTER * 1000))
-
     async def _heartbeat(self) -> None:
+        """The loop's side of the heartbeat: what needs the engine (the beat itself is :class:`Heartbeat`'s)."""
         while True:
             await asyncio.sleep(HEARTBEAT)
             try:
-                self._beat()
                 self.release_finished()
                 self.adopt_dead()
                 if len(self.queue):
@@ -237,6 +276,8 @@ class FrontierScheduler(Scheduler):
             self.release_finished()
         # Whatever this process did not finish (a shutdown) goes back to the queue now.
         self.requeue(self.worker, self.server.hgetall(self.inflight).items())
+        if self._heart is not None:
+            self._heart.stop()
         pipe = self.server.pipeline()
         pipe.delete(self._key(f"alive:{self.worker}"))
         pipe.srem(self._key("workers"), self.worker)
@@ -283,10 +324,12 @@ class FrontierScheduler(Scheduler):
         if not pairs:
             return
         requeued = stored = 0
-        for data, popped in pairs:
-            request = self.queue._decode_request(data)
-            since = popped.decode() if isinstance(popped, bytes) else popped
-            if self._already_stored(request.url, since):
+        requests = [(data, self.queue._decode_request(data), popped) for data, popped in pairs]
+        done = self._already_stored(
+            [(request.url, popped.decode() if isinstance(popped, bytes) else popped) for _, request, popped in requests]
+        )
+        for (data, request, _), is_stored in zip(requests, done, strict=True):
+            if is_stored:
                 self.server.hdel(self.inflight, data)  # its article is stored: done
                 stored += 1
                 continue
@@ -305,8 +348,8 @@ class FrontierScheduler(Scheduler):
             stored,
         )
 
-    def _already_stored(self, url: str, since: str) -> bool:
-        return stored_since(self.store_target, url, since)
+    def _already_stored(self, lookups: list[tuple[str, str]]) -> list[bool]:
+        return stored_since(self.store_target, lookups)
 
     def spider_idle(self, spider: Spider) -> None:
         """Keeps this process open while the crawl has work anywhere."""
@@ -322,12 +365,14 @@ class FrontierScheduler(Scheduler):
             raise DontCloseSpider
 
 
-def stored_since(target: str | None, url: str, since: str) -> bool:
-    """True when the store ``target`` holds the article at ``url`` fetched at ``since`` or later."""
-    if not target or not store.exists(target):
-        return False
+def stored_since(target: str | None, lookups: list[tuple[str, str]]) -> list[bool]:
+    """For each ``(url, since)``: True when the store ``target`` holds the article at ``url`` fetched
+    at ``since`` or later. One connection for them all (a takeover used to open one per request,
+    each with its schema check: seconds, under load, of an event loop held)."""
+    if not lookups or not target or not store.exists(target):
+        return [False] * len(lookups)
     with store.open_store(target) as opened:
-        return opened.stored_since(url, since)
+        return [opened.stored_since(url, since) for url, since in lookups]
 
 
 class SharedPoliteness:

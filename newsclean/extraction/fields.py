@@ -33,9 +33,7 @@ _BYLINE_PREFIX = re.compile(
 _PARENTHESES = re.compile(r"\s*\([^()]*\)")
 # "... mit Agenturen" after a name: the desk's credit for agency copy, no part of the name (the English
 # "X & Agencies", "X with agencies" is a credit of its own: AGENCIES).
-_WITH_AGENCIES = re.compile(
-    r"\s+(?:mit|y|avec|con)\s+(?:agenturen|agencias|agences|agenzie)$", re.IGNORECASE
-)
+_WITH_AGENCIES = re.compile(r"\s+(?:mit|y|avec|con)\s+(?:agenturen|agencias|agences|agenzie)$", re.IGNORECASE)
 # A part of a byline that credits someone else than the writer ("Fotos: Ben Bild"), or that is only
 # the writer's role ("Anna Muster | Korrespondentin").
 _OTHER_CREDIT = re.compile(
