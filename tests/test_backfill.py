@@ -106,6 +106,21 @@ def test_backfill_skips_and_counts_a_url_over_the_length_limit(tmp_path: Path, r
         assert conn.execute("SELECT finished FROM warc_progress").fetchall() == [(1,)]
 
 
+def test_an_archived_challenge_page_does_not_pause_its_site(tmp_path: Path, run_env: dict[str, str]) -> None:
+    """Politeness is for live sites: an archived response that carries ``cf-mitigated: challenge``
+    (a 200 the archive kept) neither pauses the site's other records nor is taken for a block."""
+    warc, db = tmp_path / "challenge.warc.gz", tmp_path / "store.sqlite"
+    fixture = next(iter(ARTICLES.values()))
+    first = fixture.url + "-archived-challenge"
+    append_response(warc, first, copy_page(fixture.body(), first, 0), [("cf-mitigated", "challenge")])
+    later = [f"{fixture.url}-later{n}" for n in range(1, 3)]
+    for n, url in enumerate(later, 1):
+        append_response(warc, url, copy_page(fixture.body(), url, n))
+    proc = _backfill(str(warc), db, run_env)
+    assert set(_rows(db)) == {first, *later}
+    assert "newsclean/blocked" not in proc.stderr
+
+
 def test_backfill_filters_by_site_and_by_domain(tmp_path: Path, run_env: dict[str, str]) -> None:
     warc = tmp_path / "fixtures.warc.gz"
     write_fixture_warc(warc, truncate=False)

@@ -140,8 +140,12 @@ def write_copies_warc(path: Path, count: int) -> list[str]:
     return urls
 
 
-def append_response(path: Path, url: str, body: bytes) -> None:
-    """Add an HTML response record for ``url`` at the end of the ``.warc.gz`` at ``path``."""
+def append_response(path: Path, url: str, body: bytes, headers: list[tuple[str, str]] = ()) -> None:  # type: ignore[assignment]
+    """Add an HTML response record for ``url`` (with the HTTP ``headers`` besides its type and length)
+    at the end of the ``.warc.gz`` at ``path``."""
     with path.open("ab") as out:
         writer = WARCWriter(out, gzip=True)
-        writer.write_record(_response(writer, url, 200, "text/html; charset=utf-8", body, WARC_DATE))
+        record = _response(writer, url, 200, "text/html; charset=utf-8", body, WARC_DATE)
+        for name, value in headers:
+            record.http_headers.add_header(name, value)  # type: ignore[attr-defined]
+        writer.write_record(record)

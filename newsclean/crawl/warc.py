@@ -151,6 +151,9 @@ class WarcSpider(NewsSpider):
         super().update_settings(settings)
         # The replay answers before robots.txt (100) and every other downloader middleware.
         middlewares = {**settings.getdict("DOWNLOADER_MIDDLEWARES"), "newsclean.crawl.warc.WarcReplayMiddleware": 50}
+        # Politeness (delays, pauses for a site that blocks) is for live sites: an archived challenge
+        # page or a run of archived 403s must not pause the rest of a site's records.
+        middlewares["newsclean.crawl.politeness.PolitenessMiddleware"] = None
         settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
         spider_middlewares = {**settings.getdict("SPIDER_MIDDLEWARES")}
         for name in cls.idle_spider_middlewares:
