@@ -339,17 +339,26 @@ def drop_link_labels(tree: HtmlElement, removed: list[Removal]) -> int:
     ``Share this article via X``): short spans no reader sees, which extraction would otherwise run
     into the link's text. Only inside a link or button, and only short ones: hidden markup elsewhere
     may hold the article. Returns the count removed."""
+    spans = tree.xpath("//a//span[@class] | //button//span[@class]")
+    labels = (
+        span
+        for span in spans
+        if _SCREEN_READER_CLASS.search(span.get("class", "")) and len(node_text(span)) <= LINK_LABEL_CHARS
+    )
+    return _drop(labels, "link label for screen readers", removed)
+
+
+def _drop(nodes: Iterable[HtmlElement], label: str, removed: list[Removal]) -> int:
+    """Remove each of ``nodes`` still in the tree, recording its text under ``label``; the count."""
     count = 0
-    for span in tree.xpath("//a//span[@class] | //button//span[@class]"):
-        if not _SCREEN_READER_CLASS.search(span.get("class", "")) or span.getparent() is None:
+    for node in nodes:
+        if node.getparent() is None:
             continue
-        text = node_text(span)
-        if len(text) > LINK_LABEL_CHARS:
-            continue
-        remove(span)
+        text = node_text(node)
+        remove(node)
         count += 1
         if text:
-            removed.append(("link label for screen readers", text))
+            removed.append((label, text))
     return count
 
 
@@ -385,16 +394,12 @@ def drop_placeholders(tree: HtmlElement, removed: list[Removal]) -> int:
     """Remove the boxes that stand in for an ad or an embedded post ("Advertisement", "External
     content not available: your privacy settings prevent ..."): named so by their class, short, and
     holding at most one paragraph. Returns the count removed."""
-    count = 0
     candidates = tree.xpath("//*[contains(@class, 'laceholder') or contains(@class, 'onsent')]")
-    for node in candidates[:MAX_PLACEHOLDERS]:
-        if node.getparent() is None or not _PLACEHOLDER_CLASS.search(node.get("class", "")):
-            continue
-        text = node_text(node)
-        if len(text) > PLACEHOLDER_MAX_CHARS or sum(1 for _ in node.iter("p")) > 1:
-            continue
-        remove(node)
-        count += 1
-        if text:
-            removed.append(("ad or embed placeholder", text))
-    return count
+    boxes = (
+        node
+        for node in candidates[:MAX_PLACEHOLDERS]
+        if _PLACEHOLDER_CLASS.search(node.get("class", ""))
+        and len(node_text(node)) <= PLACEHOLDER_MAX_CHARS
+        and sum(1 for _ in node.iter("p")) <= 1
+    )
+    return _drop(boxes, "ad or embed placeholder", removed)
