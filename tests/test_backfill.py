@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -158,26 +159,41 @@ def test_backfill_from_a_url_then_reextract_over_http_ranges(tmp_path: Path, run
         assert conn.execute("SELECT COUNT(*) FROM revisions WHERE text = 'stale'").fetchone()[0] == n
 
 
+def kill_midway(args: list[str], env: dict[str, str], count: Callable[[], int], at: int, settle: float = 0.0) -> int:
+    """Run ``scrapy crawl *args`` and kill it with SIGKILL once ``count()`` (articles stored) reaches
+    ``at`` (two minutes at most), ``settle`` seconds later; the last count read."""
+    proc = subprocess.Popen(
+        ["scrapy", "crawl", *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 120
+    stored = 0
+    try:
+        while time.monotonic() < deadline and stored < at:
+            time.sleep(0.3)
+            stored = count()
+        time.sleep(settle)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    return stored
+
+
 def test_backfill_killed_with_sigkill_resumes_without_loss_or_repeat(tmp_path: Path, run_env: dict[str, str]) -> None:
     warc, db = tmp_path / "copies.warc.gz", tmp_path / "store.sqlite"
     urls = write_copies_warc(warc, 40)
     args = ["warc", "-a", f"path={warc}", "-s", f"NEWSCLEAN_DB={db}", "-s", "NEWSCLEAN_WORKERS=1"]
     slow = ["-s", 'NEWSCLEAN_WORKER_FAULTS={"slow": "copy"}']  # a second a page: time to kill it midway
-    first = subprocess.Popen(
-        ["scrapy", "crawl", *args, *slow], cwd=ROOT, env=run_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 120
-    stored = 0
-    while time.monotonic() < deadline and stored < 4:
-        time.sleep(0.3)
-        if db.exists():
-            try:
-                with sqlite3.connect(db) as conn:
-                    stored = conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-            except sqlite3.OperationalError:
-                pass
-    os.kill(first.pid, signal.SIGKILL)
-    first.wait()
+
+    def count() -> int:
+        if not db.exists():  # not created here: the crawl makes its store
+            return 0
+        try:
+            with sqlite3.connect(db) as conn:
+                return int(conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0
+
+    stored = kill_midway([*args, *slow], run_env, count, 4)
     assert 4 <= stored < len(urls)
     before = _rows(db)
     proc = _scrapy(args, run_env)

@@ -4,10 +4,7 @@ page, ``newsclean reextract --db postgresql://...`` works over them, and a WARC 
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +14,7 @@ from psycopg.rows import dict_row
 
 from newsclean.archive import RawPage, read_page
 
-from .conftest import ROOT
-from .test_backfill import ARTICLES, _scrapy, _stat
+from .test_backfill import ARTICLES, _scrapy, _stat, kill_midway
 from .warcs import WARC_DATE_ISO, write_copies_warc, write_fixture_warc
 
 pytestmark = pytest.mark.crawl
@@ -136,20 +132,8 @@ def test_backfill_into_postgres_killed_with_sigkill_resumes_without_loss_or_repe
     urls = write_copies_warc(warc, 40)
     args = ["warc", "-a", f"path={warc}", "-s", f"NEWSCLEAN_DB={pg_url}", "-s", "NEWSCLEAN_WORKERS=1"]
     slow = ["-s", 'NEWSCLEAN_WORKER_FAULTS={"slow": "copy"}']  # a second a page: time to kill it midway
-    first = subprocess.Popen(
-        ["scrapy", "crawl", *args, *slow], cwd=ROOT, env=run_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 120
-    stored = 0
-    try:
-        while time.monotonic() < deadline and stored < 6:
-            time.sleep(0.3)
-            stored = _count(pg_url)
-        # Let the first run write its progress (every 2 s), so that the second resumes past offset 0.
-        time.sleep(2.5)
-    finally:
-        os.kill(first.pid, signal.SIGKILL)
-        first.wait()
+    # The first run is given 2.5 s more to write its progress (every 2 s): the second resumes past 0.
+    kill_midway([*args, *slow], run_env, lambda: _count(pg_url), 6, settle=2.5)
     before = _rows(pg_url)
     assert 6 <= len(before) < len(urls)
     with psycopg.connect(pg_url) as conn:
