@@ -150,6 +150,18 @@ class WarcSpider(NewsSpider):
         "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware",
     )
 
+    # Scrapy's downloader middlewares whose process_response is all a replay reaches (the replay
+    # answers before their process_request) and that let every replayed response through untouched:
+    # it is a 200 (others are skipped by the spider), its request says dont_redirect and dont_retry,
+    # and its Content-Encoding was taken off with the body decoded. Off for replays; DownloaderStats
+    # stays (the run's pages_fetched), and so do newsclean's.
+    idle_downloader_middlewares: ClassVar[tuple[str, ...]] = (
+        "scrapy.downloadermiddlewares.retry.RetryMiddleware",
+        "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware",
+        "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware",
+        "scrapy.downloadermiddlewares.redirect.RedirectMiddleware",
+    )
+
     @classmethod
     def update_settings(cls, settings: Any) -> None:
         super().update_settings(settings)
@@ -158,6 +170,8 @@ class WarcSpider(NewsSpider):
         # Politeness (delays, pauses for a site that blocks) is for live sites: an archived challenge
         # page or a run of archived 403s must not pause the rest of a site's records.
         middlewares["newsclean.crawl.politeness.PolitenessMiddleware"] = None
+        for name in cls.idle_downloader_middlewares:
+            middlewares.setdefault(name, None)
         settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
         # Nothing is downloaded: every request is answered by the replay (or refused). Scrapy loads
         # its HTTP handler (Twisted's web client and TLS) when the engine starts, about 0.3 s of CPU.
