@@ -30,7 +30,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from isal import isal_zlib
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import BufferedReader
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -46,7 +48,18 @@ MAX_PAYLOAD = 16 << 20
 _HTTP_TIMEOUT = 60
 _REMOTE = re.compile(r"^https?://", re.IGNORECASE)
 # What a cut or corrupt file raises while warcio reads it (zlib.error: a gzip member cut short).
-_BROKEN = (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error)
+_BROKEN = (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error, isal_zlib.error)
+
+
+def _gzip_decompressor() -> Any:
+    return isal_zlib.decompressobj(16 + isal_zlib.MAX_WBITS)
+
+
+# warcio inflates gzip (each record's member, and a gzip Content-Encoding) with ISA-L's inflate, a
+# drop-in for zlib's (the same bytes out, the same decompressor interface): gzip is most of the CPU
+# of reading a WARC, and ISA-L takes about 60% of zlib's time for it (the benchmark's 3,000-page WARC
+# read with read_records: 0.86-0.97 ms a page with zlib, 0.59-0.62 with ISA-L, same bodies).
+BufferedReader.DECOMPRESSORS["gzip"] = _gzip_decompressor
 
 
 # Where an item's raw page is: an attribute of the item (not a field, so not exported), and the key
