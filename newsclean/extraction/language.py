@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import struct
+from random import Random
 from typing import Any
 
 from langdetect.detector import Detector
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import ErrorCode, LangDetectException
+from langdetect.utils.ngram import NGram
 
 # The first 1,000 characters gave the same answer as the whole text on 181 real pages, 2.5x faster.
 PREFIX_CHARS = 1000
@@ -31,10 +34,145 @@ _PAIR = struct.Struct("<Bd")  # language index, probability of the n-gram in tha
 # From this many languages on, a row is kept whole (a tuple of floats, as langdetect keeps it): the
 # n-grams met most often are in most languages, and a whole row is the faster to apply (1.6 MB more).
 DENSE_FROM = 8
+# Chars normalised, and words with their n-grams' rows, remembered across texts (about 320 bytes a
+# word: 6.4 MB at most); the word memo starts afresh when full.
+MAX_CACHED = 20_000
+
+
+Row = bytes | tuple[float, ...]  # a row of CompactFactory's table
+
+
+class _Normalized(dict[int, str]):
+    """``str.translate`` table: a code point to langdetect's ``NGram.normalize`` of it, computed once."""
+
+    def __missing__(self, code: int) -> str:
+        normalized: str = NGram.normalize(chr(code))
+        if len(self) < MAX_CACHED:
+            self[code] = normalized
+        return normalized
+
+
+_NORMALIZED = _Normalized()
+_SPACE_RUN = re.compile(" {2,}")
+_WORD = re.compile("[^ ]+ ?")  # a word of the normalised text and the space after it, if any
+_LATIN = re.compile("[A-z]")  # langdetect's 'A' <= ch <= 'z': brackets, caret, underscore, backtick too
+_NON_LATIN = re.compile("[\u0300-\U0010ffff]")
 
 
 class CompactDetector(Detector):  # type: ignore[misc]
-    """langdetect's ``Detector`` reading the rows of :class:`CompactFactory`."""
+    """langdetect's ``Detector`` reading the rows of :class:`CompactFactory`, its inner loops made fast.
+
+    Each method replaced here computes what langdetect's does, on the same floats in the same order,
+    drawing the same random numbers: the answers are langdetect's bit for bit.
+    """
+
+    def __init__(self, factory: DetectorFactory) -> None:
+        super().__init__(factory)
+        # The rows of each word's n-grams, for this factory's table (a new table, a new memo).
+        memo = getattr(factory, "_word_rows", None)
+        if memo is None or memo[0] is not self.word_lang_prob_map:
+            memo = factory._word_rows = (self.word_lang_prob_map, {})
+        self._word_rows: dict[str, tuple[Row, ...]] = memo[1]
+
+    def append(self, text: str) -> None:
+        """langdetect's ``append``: URLs and e-mail addresses blanked, Vietnamese normalised, the text
+        cut to ``max_text_length`` and each run of spaces made one (its per-char loop, as a regex)."""
+        text = self.URL_RE.sub(" ", text)
+        text = self.MAIL_RE.sub(" ", text)
+        text = NGram.normalize_vi(text)
+        self.text += _SPACE_RUN.sub(" ", text[: self.max_text_length])
+
+    def cleaning_text(self) -> None:
+        """langdetect's ``cleaning_text``: Latin letters dropped from a text mostly in other scripts.
+
+        langdetect counts as non-Latin each char from U+0300 on whose block is not
+        ``'Latin Extended Additional'``; its ``unicode_block`` names blocks by number, so that holds
+        for every such char (``tests/test_language.py`` has a Vietnamese text, in that block).
+        """
+        text = self.text
+        if not text.isascii() and len(_LATIN.findall(text)) * 2 < len(_NON_LATIN.findall(text)):
+            self.text = _LATIN.sub("", text)
+
+    def _words(self) -> list[str]:
+        """The normalised text in words, each with the space after it, if any.
+
+        langdetect's ``NGram`` starts afresh after each space (runs of spaces add nothing), so the
+        n-grams ``_extract_ngrams`` takes from a word depend on the word alone.
+        """
+        return _WORD.findall(self.text.translate(_NORMALIZED))
+
+    def _extract_ngrams(self) -> list[str]:
+        """langdetect's n-grams of the text, in its order."""
+        known = self.word_lang_prob_map
+        result: list[str] = []
+        for word in self._words():
+            result += _word_ngrams(word, known)
+        return result
+
+    def _ngram_rows(self) -> list[Row]:
+        """The table's row of each of ``_extract_ngrams()``, a word's rows worked out once a process."""
+        known = self.word_lang_prob_map
+        memo = self._word_rows
+        result: list[Row] = []
+        for word in self._words():
+            rows = memo.get(word)
+            if rows is None:
+                rows = tuple(known[gram] for gram in _word_ngrams(word, known))
+                if len(memo) >= MAX_CACHED:
+                    memo.clear()
+                memo[word] = rows
+            result += rows
+        return result
+
+    def _detect_block(self) -> None:
+        """langdetect's ``_detect_block``: the same trials, on the same random draws and floats."""
+        if self.verbose or type(self.random)._randbelow is not Random._randbelow_with_getrandbits:
+            super()._detect_block()
+            return
+        self.cleaning_text()
+        ngrams = self._ngram_rows()
+        if not ngrams:
+            raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
+        size = len(self.langlist)
+        n_trial = self.n_trial
+        limit = self.ITERATION_LIMIT
+        threshold = self.CONV_THRESHOLD
+        unpack = _PAIR.iter_unpack
+        langprob = [0.0] * size
+        random = self.random
+        random.seed(self.seed)
+        getrandbits = random.getrandbits
+        count = len(ngrams)
+        bits = count.bit_length()
+        for _ in range(n_trial):
+            prob = self._init_probability()
+            alpha = self.alpha + random.gauss(0.0, 1.0) * self.ALPHA_WIDTH
+            weight = alpha / self.BASE_FREQ
+            i = 0
+            while True:
+                # random.choice(ngrams): Random._randbelow_with_getrandbits's draw of the index
+                r = getrandbits(bits)
+                while r >= count:
+                    r = getrandbits(bits)
+                row = ngrams[r]
+                # langdetect's _update_lang_prob: prob[i] *= weight + p, p = 0.0 where the row has
+                # none (and weight + 0.0 == weight)
+                if row.__class__ is bytes:
+                    updated = [q * weight for q in prob]
+                    for index, p in unpack(row):
+                        updated[index] = prob[index] * (weight + p)
+                    prob = updated
+                else:
+                    prob = [q * (weight + p) for q, p in zip(prob, row, strict=True)]
+                if i % 5 == 0:
+                    total = sum(prob)  # langdetect's _normalize_prob
+                    prob = [q / total for q in prob]
+                    if max(prob) > threshold or i >= limit:
+                        break
+                i += 1
+            for j in range(size):
+                langprob[j] += prob[j] / n_trial
+        self.langprob = langprob
 
     def _update_lang_prob(self, prob: list[float], word: str | None, alpha: float) -> bool:
         row = self.word_lang_prob_map.get(word) if word is not None else None
@@ -49,6 +187,36 @@ class CompactDetector(Detector):  # type: ignore[misc]
         else:
             prob[:] = [q * (weight + p) for q, p in zip(prob, row, strict=True)]
         return True
+
+
+def _word_ngrams(word: str, known: dict[str, Row]) -> list[str]:
+    """The n-grams of ``known`` langdetect's ``_extract_ngrams`` takes from ``word`` (normalised, no
+    space but maybe a last one) after a space: ``NGram.add_char`` and its capital-word rule, unrolled."""
+    found: list[str] = []
+    grams = " "
+    capital = False
+    previous_upper = False  # " ".isupper()
+    for ch in word:
+        if len(grams) >= NGram.N_GRAM:
+            grams = grams[1:]
+        grams += ch
+        upper = ch.isupper()
+        if upper:
+            if previous_upper:
+                capital = True
+        else:
+            capital = False
+        previous_upper = upper
+        if capital:
+            continue
+        if ch != " " and ch in known:
+            found.append(ch)
+        if len(grams) >= 2:
+            if grams[-2:] in known:
+                found.append(grams[-2:])
+            if len(grams) >= 3 and grams in known:
+                found.append(grams)
+    return found
 
 
 class CompactFactory(DetectorFactory):  # type: ignore[misc]
