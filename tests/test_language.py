@@ -268,6 +268,30 @@ def test_word_memo_stays_bounded_and_right(
         assert 0 < len(memo) <= 50
 
 
+def test_word_memo_full_of_long_words_holds_under_6_mb(compact: CompactFactory) -> None:
+    # The longest words remembered (16 chars with the space), made of the news texts' own n-grams.
+    words = sorted({w for t in _benchmark_texts() for w in t.lower().split() if w.isalpha()})
+    joined = [a + b + a for shift in (1, 2, 3) for a, b in zip(words, words[shift:], strict=False)]
+    long_words = list(dict.fromkeys(w[: language.MAX_WORD - 1] for w in joined if len(w) >= language.MAX_WORD - 1))
+    assert len(long_words) > language.MAX_CACHED
+    fresh = _compact()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for i in range(0, language.MAX_CACHED, 50):
+            detector = fresh.create()
+            detector.append(" ".join(long_words[i : i + 50]))
+            detector._ngram_rows()
+        gc.collect()
+        size = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    memo = fresh._word_rows[1]  # type: ignore[attr-defined]
+    assert len(memo) == language.MAX_CACHED
+    assert max(len(w) for w in memo) == language.MAX_WORD
+    assert size < 6 << 20, size
+
+
 def test_a_verbose_detector_runs_langdetects_own_loop(
     stock: DetectorFactory, compact: CompactFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
