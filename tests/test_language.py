@@ -264,8 +264,7 @@ def test_word_memo_stays_bounded_and_right(
     fresh = _compact()
     for text in _benchmark_texts()[:10]:
         assert _all_probabilities(fresh, text) == _all_probabilities(stock, text)
-        memo = fresh._word_rows[1]  # type: ignore[attr-defined]
-        assert 0 < len(memo) <= 50
+        assert fresh._word_rows[1].cache_info().currsize == 50  # type: ignore[attr-defined]
 
 
 def test_word_memo_full_of_long_words_holds_under_6_mb(compact: CompactFactory) -> None:
@@ -287,9 +286,12 @@ def test_word_memo_full_of_long_words_holds_under_6_mb(compact: CompactFactory) 
     finally:
         tracemalloc.stop()
     memo = fresh._word_rows[1]  # type: ignore[attr-defined]
-    assert len(memo) == language.MAX_CACHED
-    assert max(len(w) for w in memo) == language.MAX_WORD
+    assert memo.cache_info().currsize == language.MAX_CACHED
     assert size < 6 << 20, size
+    detector = fresh.create()
+    detector.append("x" * language.MAX_WORD + " " + long_words[0] + "ab")
+    detector._ngram_rows()
+    assert memo.cache_info().misses == language.MAX_CACHED  # the longer words are not remembered
 
 
 def test_a_verbose_detector_runs_langdetects_own_loop(

@@ -21,6 +21,8 @@ import json
 import os
 import re
 import struct
+from collections.abc import Callable
+from functools import lru_cache, partial
 from random import Random
 from typing import Any
 
@@ -40,8 +42,8 @@ _PAIR = struct.Struct("<Bd")  # language index, probability of the n-gram in tha
 # From this many languages on, a row is kept whole (a tuple of floats, as langdetect keeps it): the
 # n-grams met most often are in most languages, and a whole row is the faster to apply (1.6 MB more).
 DENSE_FROM = 8
-# Chars normalised, and words of up to MAX_WORD chars with their n-grams' rows, remembered across
-# texts: 3 MB when full of news words, 6 MB at most; the word memo starts afresh when full.
+# Chars normalised, and the last words of up to MAX_WORD chars met with their n-grams' rows,
+# remembered across texts: 3 MB when full of news words, 6 MB at most.
 MAX_CACHED = 10_000
 MAX_WORD = 16
 
@@ -75,11 +77,12 @@ class CompactDetector(Detector):  # type: ignore[misc]
 
     def __init__(self, factory: DetectorFactory) -> None:
         super().__init__(factory)
-        # The rows of each word's n-grams, for this factory's table (a new table, a new memo).
+        # The rows of a word's n-grams, remembered for this factory's table (a new table, a new memo).
         memo = getattr(factory, "_word_rows", None)
         if memo is None or memo[0] is not self.word_lang_prob_map:
-            memo = factory._word_rows = (self.word_lang_prob_map, {})
-        self._word_rows: dict[str, tuple[Row, ...]] = memo[1]
+            rows_of = partial(_word_rows, known=self.word_lang_prob_map)
+            memo = factory._word_rows = (self.word_lang_prob_map, lru_cache(maxsize=MAX_CACHED)(rows_of))
+        self._word_rows: Callable[[str], tuple[Row, ...]] = memo[1]
 
     def append(self, text: str) -> None:
         """langdetect's ``append``: URLs and e-mail addresses blanked, Vietnamese normalised, the text
@@ -117,19 +120,13 @@ class CompactDetector(Detector):  # type: ignore[misc]
         return result
 
     def _ngram_rows(self) -> list[Row]:
-        """The table's row of each of ``_extract_ngrams()``, a word's rows worked out once a process."""
+        """The table's row of each of ``_extract_ngrams()``; those of the words met most recently
+        are remembered (up to ``MAX_CACHED`` words of at most ``MAX_WORD`` chars)."""
+        remembered = self._word_rows
         known = self.word_lang_prob_map
-        memo = self._word_rows
         result: list[Row] = []
         for word in self._words():
-            rows = memo.get(word)
-            if rows is None:
-                rows = tuple(known[gram] for gram in _word_ngrams(word, known))
-                if len(word) <= MAX_WORD:
-                    if len(memo) >= MAX_CACHED:
-                        memo.clear()
-                    memo[word] = rows
-            result += rows
+            result += remembered(word) if len(word) <= MAX_WORD else _word_rows(word, known)
         return result
 
     def _detect_block(self) -> None:
@@ -145,39 +142,50 @@ class CompactDetector(Detector):  # type: ignore[misc]
         n_trial = self.n_trial
         limit = self.ITERATION_LIMIT
         threshold = self.CONV_THRESHOLD
-        unpack = _PAIR.iter_unpack
         langprob = [0.0] * size
         random = self.random
         random.seed(self.seed)
         getrandbits = random.getrandbits
         count = len(ngrams)
         bits = count.bit_length()
+        spread: dict[bytes, tuple[float, ...]] = {}
+
+        def draw() -> tuple[float, ...]:
+            """random.choice(ngrams), drawn as Random._randbelow_with_getrandbits does, as a whole row."""
+            r = getrandbits(bits)
+            while r >= count:
+                r = getrandbits(bits)
+            row = ngrams[r]
+            if type(row) is tuple:
+                return row
+            whole = spread.get(row)
+            if whole is None:
+                whole = spread[row] = _whole(row, size)
+            return whole
+
         for _ in range(n_trial):
             prob = self._init_probability()
             alpha = self.alpha + random.gauss(0.0, 1.0) * self.ALPHA_WIDTH
             weight = alpha / self.BASE_FREQ
+            # langdetect's loop: update i (prob[j] *= weight + p, p = 0.0 where the n-gram is not in a
+            # language), then at every fifth i normalise, stopping when a language passes threshold or
+            # at the limit. Unrolled: prob holds the values before their division by total; the
+            # division happens where the next update needs it, in the same expression, and the five
+            # updates between two divisions multiply each language's value in langdetect's order.
+            row = draw()
+            prob = [q * (weight + p) for q, p in zip(prob, row, strict=True)]
+            total = sum(prob)
             i = 0
-            while True:
-                # random.choice(ngrams): Random._randbelow_with_getrandbits's draw of the index
-                r = getrandbits(bits)
-                while r >= count:
-                    r = getrandbits(bits)
-                row = ngrams[r]
-                # langdetect's _update_lang_prob: prob[i] *= weight + p, p = 0.0 where the row has
-                # none (and weight + 0.0 == weight)
-                if row.__class__ is tuple:  # most n-grams drawn are of most languages
-                    prob = [q * (weight + p) for q, p in zip(prob, row, strict=True)]
-                else:
-                    updated = [q * weight for q in prob]
-                    for index, p in unpack(row):
-                        updated[index] = prob[index] * (weight + p)
-                    prob = updated
-                if i % 5 == 0:
-                    total = sum(prob)  # langdetect's _normalize_prob
-                    prob = [q / total for q in prob]
-                    if max(prob) > threshold or i >= limit:
-                        break
-                i += 1
+            # max(q) / total is the largest q / total: a division by the same positive number keeps order
+            while not (max(prob) / total > threshold or i >= limit):
+                a, b, c, d, e = draw(), draw(), draw(), draw(), draw()
+                prob = [
+                    q / total * (weight + pa) * (weight + pb) * (weight + pc) * (weight + pd) * (weight + pe)
+                    for q, pa, pb, pc, pd, pe in zip(prob, a, b, c, d, e, strict=True)
+                ]
+                total = sum(prob)
+                i += 5
+            prob = [q / total for q in prob]
             for j in range(size):
                 langprob[j] += prob[j] / n_trial
         self.langprob = langprob
@@ -195,6 +203,18 @@ class CompactDetector(Detector):  # type: ignore[misc]
         else:
             prob[:] = [q * (weight + p) for q, p in zip(prob, row, strict=True)]
         return True
+
+
+def _whole(row: bytes, size: int) -> tuple[float, ...]:
+    """A packed row as langdetect holds it: each language's probability, 0.0 where it has none."""
+    whole = [0.0] * size
+    for index, p in _PAIR.iter_unpack(row):
+        whole[index] = p
+    return tuple(whole)
+
+
+def _word_rows(word: str, known: dict[str, Row]) -> tuple[Row, ...]:
+    return tuple(known[gram] for gram in _word_ngrams(word, known))
 
 
 def _word_ngrams(word: str, known: dict[str, Row]) -> list[str]:
@@ -255,10 +275,7 @@ class CompactFactory(DetectorFactory):  # type: ignore[misc]
         whole: dict[str, tuple[float, ...]] = {}
         for word, packed in rows.items():
             if len(packed) >= DENSE_FROM * _PAIR.size:
-                dense = [0.0] * size
-                for index, p in _PAIR.iter_unpack(packed):
-                    dense[index] = p
-                whole[word] = tuple(dense)
+                whole[word] = _whole(packed, size)
         rows.update(whole)  # replaces values only: the table keeps its size
         self.word_lang_prob_map = rows
 
