@@ -16,7 +16,18 @@ from trafilatura.metadata import extract_metadata
 
 from newsclean import dates
 from newsclean.article import Article
-from newsclean.extraction import agencies, bylines, clean, fields, metadata, paywall, scripted, stopwords, xpaths
+from newsclean.extraction import (
+    agencies,
+    bylines,
+    clean,
+    fields,
+    metadata,
+    paywall,
+    scripted,
+    second_opinion,
+    stopwords,
+    xpaths,
+)
 from newsclean.extraction.clean import HEADING_LINES
 from newsclean.extraction.html import (
     MAX_PAGE_SIZE,
@@ -35,6 +46,7 @@ from newsclean.urls import hostname, try_canonicalize
 
 logger = logging.getLogger(__name__)
 stopwords.install()  # trafilatura's jusText fallback: 1.2 MB of stop words instead of 33 MB
+second_opinion.install()  # its readability comparison only where it can change the text
 
 LIST_FIELDS = frozenset({"authors", "tags"})
 # Options measured on real pages: comments are never the article (+0.007 F1 with them off).
@@ -150,7 +162,8 @@ def _large(tree: HtmlElement) -> bool:
 def _body_lines(tree: HtmlElement, url: str | None, fast: bool = False) -> list[str]:
     url = url if hostname(url) else None  # trafilatura discards a page whose URL it cannot parse
     options = {**TRAFILATURA_OPTIONS, "fast": True} if fast else TRAFILATURA_OPTIONS
-    doc = trafilatura.bare_extraction(tree, url=url, with_metadata=False, **options)
+    with second_opinion.gated(_paragraph_chars):
+        doc = trafilatura.bare_extraction(tree, url=url, with_metadata=False, **options)
     return _lines(getattr(doc, "text", None) or "")
 
 
@@ -187,12 +200,14 @@ def _prune_invisible(tree: HtmlElement, removed: list[clean.Removal]) -> None:
     nodes = [n for n in tree.xpath(xpaths.INVISIBLE) if isinstance(n, HtmlElement)]
     if not nodes:
         return
-    total = _paragraph_chars(tree)
+    total = -1  # the page's running text, counted once and only if a hidden element holds some
     for node in nodes:
         if node.getparent() is None:
             continue
-        held = _paragraph_chars(node, ".//p") if total else 0
-        if held > HIDDEN_MAX_SHARE * total:
+        held = _paragraph_chars(node, ".//p")
+        if held and total < 0:
+            total = _paragraph_chars(tree)
+        if held and held > HIDDEN_MAX_SHARE * total:
             removed.append(("invisible, kept: it holds the page's running text", node_text(node)[:200]))
             continue
         text = node_text(node)
