@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from langdetect.detector import Detector
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.utils.ngram import NGram
 
@@ -198,9 +199,10 @@ def test_compact_profiles_give_langdetects_answers_bit_for_bit(stock: DetectorFa
 
 
 def test_langdetects_text_rules_are_kept_step_by_step(stock: DetectorFactory, compact: CompactFactory) -> None:
-    # The text after append() and after cleaning, the n-grams in order, and the answers, on texts
-    # made to meet every rule of langdetect's text handling, and on seeded mixtures of them all.
-    texts = EDGE_TEXTS + _mixed_texts(150)
+    # The text after append() and after cleaning, the n-grams in order (those of the whole text and
+    # those word by word), and the answers, on texts made to meet every rule of langdetect's text
+    # handling, on seeded mixtures of them all and on the benchmark texts.
+    texts = EDGE_TEXTS + _mixed_texts(150) + _benchmark_texts()
     failures = set()
     for text in texts:
         ours, theirs = compact.create(), stock.create()
@@ -213,8 +215,11 @@ def test_langdetects_text_rules_are_kept_step_by_step(stock: DetectorFactory, co
         theirs.cleaning_text()
         assert ours.text == theirs.text, text[:80]
         ngrams = ours._extract_ngrams()
+        assert ours._whole_text
         assert ngrams == theirs._extract_ngrams(), text[:80]
         assert ours._ngram_rows() == [compact.word_lang_prob_map[gram] for gram in ngrams]
+        ours._whole_text = False
+        assert ours._extract_ngrams() == ngrams, text[:80]
         answer = _all_probabilities(compact, text)
         assert answer == _all_probabilities(stock, text), text[:80]
         if isinstance(answer, str):
@@ -255,43 +260,34 @@ def test_normalisation_table_is_langdetects_for_every_char() -> None:
     assert len(normalised) == len(text)
     assert list(normalised) == [NGram.normalize(ch) for ch in text]
     assert len(table) == language.MAX_CACHED  # remembers no more than that
+    assert list(text.translate(language._Case())) == ["U" if ch.isupper() else "." for ch in text]
 
 
-def test_word_memo_stays_bounded_and_right(
-    stock: DetectorFactory, compact: CompactFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(language, "MAX_CACHED", 50)
-    fresh = _compact()
-    for text in _benchmark_texts()[:10]:
-        assert _all_probabilities(fresh, text) == _all_probabilities(stock, text)
-        assert fresh._word_rows[1].cache_info().currsize == 50  # type: ignore[attr-defined]
-
-
-def test_word_memo_full_of_long_words_holds_under_6_mb(compact: CompactFactory) -> None:
-    # The longest words remembered (16 chars with the space), made of the news texts' own n-grams.
-    words = sorted({w for t in _benchmark_texts() for w in t.lower().split() if w.isalpha()})
-    joined = [a + b + a for shift in (1, 2, 3) for a, b in zip(words, words[shift:], strict=False)]
-    long_words = list(dict.fromkeys(w[: language.MAX_WORD - 1] for w in joined if len(w) >= language.MAX_WORD - 1))
-    assert len(long_words) > language.MAX_CACHED
-    fresh = _compact()
-    gc.collect()
-    tracemalloc.start()
-    try:
-        for i in range(0, language.MAX_CACHED, 50):
-            detector = fresh.create()
-            detector.append(" ".join(long_words[i : i + 50]))
-            detector._ngram_rows()
-        gc.collect()
-        size = tracemalloc.get_traced_memory()[0]
-    finally:
-        tracemalloc.stop()
-    memo = fresh._word_rows[1]  # type: ignore[attr-defined]
-    assert memo.cache_info().currsize == language.MAX_CACHED
-    assert size < 6 << 20, size
-    detector = fresh.create()
-    detector.append("x" * language.MAX_WORD + " " + long_words[0] + "ab")
-    detector._ngram_rows()
-    assert memo.cache_info().misses == language.MAX_CACHED  # the longer words are not remembered
+@pytest.mark.parametrize("gram", [" ", "a  ", "e t"])
+def test_a_table_with_spaced_ngrams_is_read_word_by_word(stock: DetectorFactory, gram: str) -> None:
+    # langdetect's own profiles have no such n-gram (the whole-text way is taken, tested above); with
+    # one, the n-grams come word by word, and are still langdetect's.
+    table = dict(_compact().word_lang_prob_map)
+    assert language._whole_text_fits(table)
+    table[gram] = (0.5,) * len(stock.langlist)
+    assert not language._whole_text_fits(table)
+    factories = []
+    for factory in (CompactFactory(), DetectorFactory()):
+        factory.word_lang_prob_map = table
+        factory.langlist = list(stock.langlist)
+        factory.set_seed(SEED)
+        factories.append(factory)
+    text = "Nette Leute  essen et trinken. Voila, une table,  et alors?  " + SAMPLES[0]
+    theirs, ours = Detector(factories[1]), factories[0].create()
+    assert not ours._whole_text
+    for detector in (theirs, ours):
+        detector.append(text)
+        detector.cleaning_text()
+    expected = theirs._extract_ngrams()
+    assert ours._extract_ngrams() == expected
+    assert ours._ngram_rows() == [table[g] for g in expected]
+    ours._whole_text = True  # the whole-text way would look the n-gram up
+    assert gram in ours._extract_ngrams()
 
 
 def test_a_verbose_detector_runs_langdetects_own_loop(

@@ -21,8 +21,9 @@ import json
 import os
 import re
 import struct
-from collections.abc import Callable
-from functools import lru_cache, partial
+from collections.abc import Iterable
+from itertools import chain, compress
+from operator import add
 from random import Random
 from typing import Any
 
@@ -42,10 +43,8 @@ _PAIR = struct.Struct("<Bd")  # language index, probability of the n-gram in tha
 # From this many languages on, a row is kept whole (a tuple of floats, as langdetect keeps it): the
 # n-grams met most often are in most languages, and a whole row is the faster to apply (1.6 MB more).
 DENSE_FROM = 8
-# Chars normalised, and the last words of up to MAX_WORD chars met with their n-grams' rows,
-# remembered across texts: 3 MB when full of news words, 6 MB at most.
+# At most this many chars' normalised form and case are remembered across texts.
 MAX_CACHED = 10_000
-MAX_WORD = 16
 
 
 Row = bytes | tuple[float, ...]  # a row of CompactFactory's table
@@ -61,7 +60,20 @@ class _Normalized(dict[int, str]):
         return normalized
 
 
+class _Case(dict[int, str]):
+    """``str.translate`` table: a code point to ``U`` for an upper-case char, to ``.`` for any other."""
+
+    def __missing__(self, code: int) -> str:
+        mark = "U" if chr(code).isupper() else "."
+        if len(self) < MAX_CACHED:
+            self[code] = mark
+        return mark
+
+
 _NORMALIZED = _Normalized()
+_CASE = _Case()
+_CAPITALS = re.compile("(?<=U)U")  # an upper-case char after another
+_SKIP = bytes.maketrans(b"S", b"\0")  # a position marked S: false, any other: true
 _SPACE_RUN = re.compile(" {2,}")
 _WORD = re.compile("[^ ]+ ?")  # a word of the normalised text and the space after it, if any
 _LATIN = re.compile("[A-z]")  # langdetect's 'A' <= ch <= 'z': brackets, caret, underscore, backtick too
@@ -77,12 +89,10 @@ class CompactDetector(Detector):  # type: ignore[misc]
 
     def __init__(self, factory: DetectorFactory) -> None:
         super().__init__(factory)
-        # The rows of a word's n-grams, remembered for this factory's table (a new table, a new memo).
-        memo = getattr(factory, "_word_rows", None)
-        if memo is None or memo[0] is not self.word_lang_prob_map:
-            rows_of = partial(_word_rows, known=self.word_lang_prob_map)
-            memo = factory._word_rows = (self.word_lang_prob_map, lru_cache(maxsize=MAX_CACHED)(rows_of))
-        self._word_rows: Callable[[str], tuple[Row, ...]] = memo[1]
+        checked = getattr(factory, "_whole_text", None)
+        if checked is None or checked[0] is not self.word_lang_prob_map:
+            checked = factory._whole_text = (self.word_lang_prob_map, _whole_text_fits(self.word_lang_prob_map))
+        self._whole_text: bool = checked[1]
 
     def append(self, text: str) -> None:
         """langdetect's ``append``: URLs and e-mail addresses blanked, Vietnamese normalised, the text
@@ -103,31 +113,36 @@ class CompactDetector(Detector):  # type: ignore[misc]
         if not text.isascii() and len(_LATIN.findall(text)) * 2 < len(_NON_LATIN.findall(text)):
             self.text = _LATIN.sub("", text)
 
-    def _words(self) -> list[str]:
-        """The normalised text in words, each with the space after it, if any.
+    def _candidates(self) -> Iterable[str]:
+        """Every string langdetect's ``_extract_ngrams`` looks up in its table, but for spaces alone,
+        in its order: at each char of the normalised text, the char, the two and the three chars up
+        to it (a space before the text), but where it and the char before are both upper case.
 
-        langdetect's ``NGram`` starts afresh after each space (runs of spaces add nothing), so the
-        n-grams ``_extract_ngrams`` takes from a word depend on the word alone.
+        langdetect's ``NGram`` starts afresh after a space, so it never looks up a string with two
+        spaces or a space amid three chars, which this does: :func:`_whole_text_fits` checks that the
+        table has none, else the text goes word by word through langdetect's logic.
         """
-        return _WORD.findall(self.text.translate(_NORMALIZED))
+        normalized = self.text.translate(_NORMALIZED)
+        if not self._whole_text:
+            return (gram for word in _WORD.findall(normalized) for gram in _word_ngrams(word, self.word_lang_prob_map))
+        padded = "  " + normalized
+        chars = padded[2:]
+        grams: Iterable[tuple[str, str, str]] = zip(
+            chars, map(add, padded[1:], chars), map(add, map(add, padded, padded[1:]), chars), strict=False
+        )
+        case = padded.translate(_CASE)
+        if "UU" in case:
+            grams = compress(grams, _CAPITALS.sub("S", case)[2:].encode("ascii").translate(_SKIP))
+        return chain.from_iterable(grams)
 
     def _extract_ngrams(self) -> list[str]:
         """langdetect's n-grams of the text, in its order."""
         known = self.word_lang_prob_map
-        result: list[str] = []
-        for word in self._words():
-            result += _word_ngrams(word, known)
-        return result
+        return [gram for gram in self._candidates() if gram in known]
 
     def _ngram_rows(self) -> list[Row]:
-        """The table's row of each of ``_extract_ngrams()``; those of the words met most recently
-        are remembered (up to ``MAX_CACHED`` words of at most ``MAX_WORD`` chars)."""
-        remembered = self._word_rows
-        known = self.word_lang_prob_map
-        result: list[Row] = []
-        for word in self._words():
-            result += remembered(word) if len(word) <= MAX_WORD else _word_rows(word, known)
-        return result
+        """The table's row of each of ``_extract_ngrams()`` (rows are never empty)."""
+        return list(filter(None, map(self.word_lang_prob_map.get, self._candidates())))
 
     def _detect_block(self) -> None:
         """langdetect's ``_detect_block``: the same trials, on the same random draws and floats."""
@@ -213,13 +228,15 @@ def _whole(row: bytes, size: int) -> tuple[float, ...]:
     return tuple(whole)
 
 
-def _word_rows(word: str, known: dict[str, Row]) -> tuple[Row, ...]:
-    return tuple(known[gram] for gram in _word_ngrams(word, known))
+def _whole_text_fits(known: dict[str, Row]) -> bool:
+    """Whether ``known`` has no n-gram that is a space, holds two spaces or a space amid three chars."""
+    return " " not in known and not any("  " in gram or gram[1:-1] == " " for gram in known)
 
 
 def _word_ngrams(word: str, known: dict[str, Row]) -> list[str]:
     """The n-grams of ``known`` langdetect's ``_extract_ngrams`` takes from ``word`` (normalised, no
-    space but maybe a last one) after a space: ``NGram.add_char`` and its capital-word rule, unrolled."""
+    space but maybe a last one) after a space: ``NGram.add_char`` and its capital-word rule, unrolled.
+    (langdetect's ``NGram`` starts afresh after a space, so the n-grams of a word depend on it alone.)"""
     found: list[str] = []
     grams = " "
     capital = False
