@@ -173,7 +173,10 @@ def run_trafilatura(files: Path, tmp: Path, parallel: int) -> Run:
     bound = sum(memory.hwm_kb.values()) / 1024
     # Every page is extracted; trafilatura names a file by a hash of its text's words (numbers left
     # out), so the copies of one source page, which differ in their numbers only, share a file.
-    detail = f"{written} JSON files written (one per distinct text); peak RSS {memory.peak_kb / 1024:.0f} MB (sum of own peaks {bound:.0f} MB)"
+    detail = (
+        f"{written} JSON files written (one per distinct text); peak RSS {memory.peak_kb / 1024:.0f} MB "
+        f"(sum of own peaks {bound:.0f} MB)"
+    )
     return Run(pages, wall, wall, memory.peak_kb / 1024, bound, written, detail)
 
 
