@@ -12,7 +12,6 @@ import lxml.html
 import trafilatura
 from lxml.html import HtmlElement
 from readability import Document
-from trafilatura.metadata import extract_metadata
 
 from newsclean import dates
 from newsclean.article import Article
@@ -20,6 +19,7 @@ from newsclean.extraction import (
     agencies,
     bylines,
     clean,
+    fallback_metadata,
     fields,
     metadata,
     paywall,
@@ -175,7 +175,10 @@ def _fallback_metadata(tree: HtmlElement, url: str | None, meta: metadata.Metada
     if meta.title and meta.published_raw and (meta.authors or meta.credit or meta.source):
         return None
     try:
-        return extract_metadata(tree, url if hostname(url) else None, None, False)
+        return fallback_metadata.read(
+            tree, url if hostname(url) else None, date=not meta.published_raw, categories=not meta.section,
+            tags=not meta.tags,
+        )  # fmt: skip
     except (ValueError, TypeError, OverflowError):
         return None
 
