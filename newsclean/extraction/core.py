@@ -198,9 +198,21 @@ def _paragraph_chars(tree: HtmlElement, xpath: str = xpaths.PARAGRAPHS) -> int:
     return sum(n for n in lengths if n >= MIN_PARAGRAPH_CHARS)
 
 
+_MAYBE_INVISIBLE = lxml.etree.XPath(xpaths.MAYBE_INVISIBLE)
+_INVISIBLE_TAGS = frozenset({"noscript", "template", "dialog"})
+
+
+def _invisible(node: HtmlElement) -> bool:
+    """:data:`xpaths.INVISIBLE`'s test, for one element."""
+    if node.tag in _INVISIBLE_TAGS or node.get("hidden") is not None or node.get("aria-hidden") == "true":
+        return True
+    style = (node.get("style") or "").replace(" ", "")
+    return "display:none" in style or "visibility:hidden" in style
+
+
 def _prune_invisible(tree: HtmlElement, removed: list[clean.Removal]) -> None:
     """Remove the elements no reader sees, except one that holds most of the page's running text."""
-    nodes = [n for n in tree.xpath(xpaths.INVISIBLE) if isinstance(n, HtmlElement)]
+    nodes = [n for n in _MAYBE_INVISIBLE(tree) if isinstance(n, HtmlElement) and _invisible(n)]
     if not nodes:
         return
     total = -1  # the page's running text, counted once and only if a hidden element holds some
