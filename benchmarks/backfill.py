@@ -171,7 +171,12 @@ def run_trafilatura(files: Path, tmp: Path, parallel: int) -> Run:
     pages = sum(1 for _ in files.iterdir())
     written = sum(1 for _ in out.rglob("*.json")) if out.exists() else 0
     bound = sum(memory.hwm_kb.values()) / 1024
-    detail = f"{written} JSON files written; peak RSS {memory.peak_kb / 1024:.0f} MB (sum of own peaks {bound:.0f} MB)"
+    # Every page is extracted; trafilatura names a file by a hash of its text's words (numbers left
+    # out), so the copies of one source page, which differ in their numbers only, share a file.
+    detail = (
+        f"{written} JSON files written (one per distinct text); peak RSS {memory.peak_kb / 1024:.0f} MB "
+        f"(sum of own peaks {bound:.0f} MB)"
+    )
     return Run(pages, wall, wall, memory.peak_kb / 1024, bound, written, detail)
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import lxml.html
 import pytest
 from lxml.html import HtmlElement
 
-from newsclean.extraction import core, extract, extract_article
+from newsclean.extraction import core, extract, extract_article, xpaths
 from newsclean.extraction.core import _looks_short
 from newsclean.extraction.html import decode
 
@@ -210,3 +211,19 @@ def test_share_widget_without_embedded_post_is_still_dropped() -> None:
     article = extract_article(_page(body), URL)
     assert article is not None
     assert "Share on Twitter" not in article.text
+
+
+# invisible elements: the XPath's test, read in Python for the elements with a style
+
+
+def test_invisible_elements_are_those_the_invisible_xpath_names() -> None:
+    page = lxml.html.document_fromstring(
+        "<html><body><div hidden>a</div><div hidden=''>b</div><p aria-hidden='true'>c</p>"
+        "<p aria-hidden='false'>d</p><span style='display: none'>e</span><span style='DISPLAY:NONE'>f</span>"
+        "<span style='visibility :hidden'>g</span><span style='display:\tnone'>h</span><span style='color:red'>i</span>"
+        "<noscript>j</noscript><template>k</template><dialog>l</dialog><section>m</section></body></html>"
+    )
+    named = page.xpath(xpaths.INVISIBLE)
+    found = [n for n in core._MAYBE_INVISIBLE(page) if core._invisible(n)]
+    assert found == named
+    assert [n.text for n in found] == ["a", "b", "c", "e", "g", "j", "k", "l"]

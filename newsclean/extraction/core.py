@@ -12,11 +12,22 @@ import lxml.html
 import trafilatura
 from lxml.html import HtmlElement
 from readability import Document
-from trafilatura.metadata import extract_metadata
 
 from newsclean import dates
 from newsclean.article import Article
-from newsclean.extraction import agencies, bylines, clean, fields, metadata, paywall, scripted, stopwords, xpaths
+from newsclean.extraction import (
+    agencies,
+    bylines,
+    clean,
+    fallback_metadata,
+    fields,
+    metadata,
+    paywall,
+    scripted,
+    second_opinion,
+    stopwords,
+    xpaths,
+)
 from newsclean.extraction.clean import HEADING_LINES
 from newsclean.extraction.html import (
     MAX_PAGE_SIZE,
@@ -35,6 +46,7 @@ from newsclean.urls import hostname, try_canonicalize
 
 logger = logging.getLogger(__name__)
 stopwords.install()  # trafilatura's jusText fallback: 1.2 MB of stop words instead of 33 MB
+second_opinion.install()  # its readability comparison only where it can change the text
 
 LIST_FIELDS = frozenset({"authors", "tags"})
 # Options measured on real pages: comments are never the article (+0.007 F1 with them off).
@@ -150,7 +162,8 @@ def _large(tree: HtmlElement) -> bool:
 def _body_lines(tree: HtmlElement, url: str | None, fast: bool = False) -> list[str]:
     url = url if hostname(url) else None  # trafilatura discards a page whose URL it cannot parse
     options = {**TRAFILATURA_OPTIONS, "fast": True} if fast else TRAFILATURA_OPTIONS
-    doc = trafilatura.bare_extraction(tree, url=url, with_metadata=False, **options)
+    with second_opinion.gated(_paragraph_chars):
+        doc = trafilatura.bare_extraction(tree, url=url, with_metadata=False, **options)
     return _lines(getattr(doc, "text", None) or "")
 
 
@@ -162,7 +175,10 @@ def _fallback_metadata(tree: HtmlElement, url: str | None, meta: metadata.Metada
     if meta.title and meta.published_raw and (meta.authors or meta.credit or meta.source):
         return None
     try:
-        return extract_metadata(tree, url if hostname(url) else None, None, False)
+        return fallback_metadata.read(
+            tree, url if hostname(url) else None, date=not meta.published_raw, categories=not meta.section,
+            tags=not meta.tags,
+        )  # fmt: skip
     except (ValueError, TypeError, OverflowError):
         return None
 
@@ -182,17 +198,31 @@ def _paragraph_chars(tree: HtmlElement, xpath: str = xpaths.PARAGRAPHS) -> int:
     return sum(n for n in lengths if n >= MIN_PARAGRAPH_CHARS)
 
 
+_MAYBE_INVISIBLE = lxml.etree.XPath(xpaths.MAYBE_INVISIBLE)
+_INVISIBLE_TAGS = frozenset({"noscript", "template", "dialog"})
+
+
+def _invisible(node: HtmlElement) -> bool:
+    """:data:`xpaths.INVISIBLE`'s test, for one element."""
+    if node.tag in _INVISIBLE_TAGS or node.get("hidden") is not None or node.get("aria-hidden") == "true":
+        return True
+    style = (node.get("style") or "").replace(" ", "")
+    return "display:none" in style or "visibility:hidden" in style
+
+
 def _prune_invisible(tree: HtmlElement, removed: list[clean.Removal]) -> None:
     """Remove the elements no reader sees, except one that holds most of the page's running text."""
-    nodes = [n for n in tree.xpath(xpaths.INVISIBLE) if isinstance(n, HtmlElement)]
+    nodes = [n for n in _MAYBE_INVISIBLE(tree) if isinstance(n, HtmlElement) and _invisible(n)]
     if not nodes:
         return
-    total = _paragraph_chars(tree)
+    total = -1  # the page's running text, counted once and only if a hidden element holds some
     for node in nodes:
         if node.getparent() is None:
             continue
-        held = _paragraph_chars(node, ".//p") if total else 0
-        if held > HIDDEN_MAX_SHARE * total:
+        held = _paragraph_chars(node, ".//p")
+        if held and total < 0:
+            total = _paragraph_chars(tree)
+        if held and held > HIDDEN_MAX_SHARE * total:
             removed.append(("invisible, kept: it holds the page's running text", node_text(node)[:200]))
             continue
         text = node_text(node)

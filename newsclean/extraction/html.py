@@ -52,6 +52,8 @@ SNIFF_WINDOW = 65_536
 # tab and form feed become spaces; the rest go.
 _UNPARSABLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]+")
 _SPACE_CONTROLS = re.compile("[\x0b\x0c]")
+# Either of the two: one scan finds that a page (nearly every page) holds neither.
+_UNCLEAN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 # lxml's HTML parser stops at 256 levels of nesting and drops everything after that point; and
 # trafilatura's handling of nested tables and readability's scoring of nested candidates take time
@@ -167,6 +169,8 @@ def decode(data: str | bytes, encoding: str | None = None) -> str:
 
 def clean_text(text: str) -> str:
     """``text`` without the characters an HTML tree cannot hold (NULs, controls, lone surrogates)."""
+    if _UNCLEAN.search(text) is None:  # a third of the time of the two substitutions
+        return text
     return _UNPARSABLE.sub("", _SPACE_CONTROLS.sub(" ", text))
 
 

@@ -1,0 +1,86 @@
+"""trafilatura's second opinion (readability, jusText) is asked where it can change the text, and only
+newsclean's own calls skip it elsewhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lxml.html
+import pytest
+import trafilatura
+import trafilatura.core
+
+from newsclean.extraction import core, extract, second_opinion
+
+SENTENCE = "The council voted on Tuesday to approve the new budget for schools and roads in the district"
+
+
+def _paras(n: int) -> str:
+    return "".join(f"<p>Part {i}: {SENTENCE}, officials said in a statement to reporters.</p>" for i in range(n))
+
+
+def _page(body: str) -> str:
+    return (
+        "<html><head><title>Budget approved</title></head><body><header><nav><a href='/'>Home</a></nav></header>"
+        f"<main>{body}</main><footer><p>Contact us</p></footer></body></html>"
+    )
+
+
+@pytest.fixture
+def comparisons(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The lengths of trafilatura's own texts that its comparison was run on (through the gate)."""
+    seen: list[int] = []
+    original = trafilatura.core.compare_extraction.newsclean_original
+
+    def recording(cleaned: Any, raw: Any, body: Any, text: str, options: Any) -> tuple[Any, str]:
+        seen.append(len(text))
+        return original(cleaned, raw, body, text, options)
+
+    monkeypatch.setattr(trafilatura.core, "compare_extraction", second_opinion._gate(recording))
+    return seen
+
+
+def _body(html: str) -> Any:
+    return lxml.html.fragment_fromstring(html, create_parent="body")
+
+
+def test_an_article_in_paragraphs_skips_the_comparison_in_newsclean_only(comparisons: list[int]) -> None:
+    page = _page(f"<article>{_paras(8)}</article>")
+    result = extract(page, "https://news.example.com/2024/01/02/budget")
+    assert result.article is not None
+    assert "Part 7:" in result.article.text
+    assert comparisons == []
+    trafilatura.bare_extraction(page, include_comments=False)  # plain trafilatura: as it is
+    assert len(comparisons) == 1
+    assert comparisons[0] > 0
+
+
+def test_an_article_laid_out_in_tables_gets_the_comparison(comparisons: list[int]) -> None:
+    cells = "".join(f"<table><tr><td>Cell {i}: {SENTENCE}, officials said.</td></tr></table>" for i in range(6))
+    result = extract(_page(f"<article>{cells}<p>{SENTENCE}.</p></article>"), "https://news.example.com/a/b")
+    assert comparisons, "more tables than paragraphs: trafilatura's text may be replaced"
+    assert result.article is not None
+    assert "Cell 5:" in result.article.text
+
+
+@pytest.mark.parametrize(
+    ("body", "text", "running", "expected"),
+    [
+        (f"<p>{SENTENCE}</p>" * 6, "x" * 600, 1000, False),  # most of the running text, in paragraphs
+        (f"<p>{SENTENCE}</p>" * 6, "x" * 400, 1000, True),  # under half of it: readability may find more
+        (f"<p>{SENTENCE}</p>", "x" * 100, 100, True),  # under trafilatura's minimum size
+        (f"<div>{SENTENCE}</div>" * 6, "x" * 600, 600, True),  # no text in paragraphs
+        (f"<table><tr><td>{SENTENCE}</td></tr></table>" * 3 + f"<p>{SENTENCE}</p>", "x" * 600, 600, True),
+    ],
+)
+def test_when_the_comparison_is_needed(body: str, text: str, running: int, expected: bool) -> None:
+    page = lxml.html.fromstring("<html><body><p>x</p></body></html>")
+    assert second_opinion.needed(_body(body), text, page, lambda _tree: running, 250) is expected
+
+
+def test_the_gate_is_installed_once() -> None:
+    gate = trafilatura.core.compare_extraction
+    second_opinion.install()
+    assert trafilatura.core.compare_extraction is gate
+    assert not hasattr(gate.newsclean_original, "newsclean_original")
+    assert core.TRAFILATURA_OPTIONS.get("fast") is None  # the rest of trafilatura's cascade runs
