@@ -34,6 +34,9 @@ USER_AGENT = "newsclean/0.1 (news research crawler)"
 # User-Agent, so that a site's operators can reach you: `-s NEWSCLEAN_CONTACT=mailto:you@example.org`.
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Nor Scrapy's remote-control HTTP server (on by default since Scrapy 2.19), which runs Python code
+# sent to it inside the crawl process: a scheduled crawl opens no port that executes code.
+REMOTE_CONTROL_ENABLED = False
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 # Items processed in parallel per response. An article page yields one item; Scrapy starts this many
 # asyncio tasks for every response of an async callback, so its default of 100 cost more CPU per page

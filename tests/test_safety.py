@@ -116,3 +116,12 @@ def test_the_sites_listing_and_404_pages_are_turned_away_without_their_rules() -
         if extract(fixture.body(), url).article is not None:
             assert result.article is None, fixture.url
             assert result.reason == ("listing" if fixture.kind == "listing" else "soft_404"), fixture.url
+
+
+def test_a_crawl_opens_no_port_that_runs_code() -> None:
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("newsclean.settings", priority="project")
+    assert settings.getbool("TELNETCONSOLE_ENABLED") is False
+    assert settings.getbool("REMOTE_CONTROL_ENABLED") is False

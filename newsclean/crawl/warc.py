@@ -133,10 +133,6 @@ class WarcSpider(NewsSpider):
         # Nothing is downloaded: the queue that spreads requests over busy download slots (which
         # makes and drops a queue of its own for each request here) has nothing to balance.
         "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.ScrapyPriorityQueue",
-        # Scrapy's HTTP server for running code in the crawl process (the telnet console's successor;
-        # the project turns the telnet console off): for a backfill it only cost the import of aiohttp
-        # and an SSL context, about 0.4 s of CPU at start.
-        "REMOTE_CONTROL_ENABLED": False,
     }
     # Scrapy's spider middlewares that act only on the requests a page leads to (a backfill's pages
     # lead to none) or on start requests in a way the spider does itself: off for replays. Their
