@@ -34,10 +34,10 @@ from langdetect.lang_detect_exception import LangDetectException
 
 from newsclean.extraction import extract
 from newsclean.extraction.language import (
-    _PAIR,
     MIN_CHARS,
     PREFIX_CHARS,
     SEED,
+    CompactDetector,
     CompactFactory,
     _iso639_1,
     detect_language,
@@ -46,21 +46,10 @@ from newsclean.extraction.language import (
 
 
 class PreviousDetector(Detector):  # type: ignore[misc]
-    """The compact detector as it was: langdetect's ``Detector`` but for ``_update_lang_prob``."""
+    """The compact detector as it was: langdetect's ``Detector`` but for ``_update_lang_prob`` (which
+    the compact detector keeps, for langdetect's own loop)."""
 
-    def _update_lang_prob(self, prob: list[float], word: str | None, alpha: float) -> bool:
-        row = self.word_lang_prob_map.get(word) if word is not None else None
-        if row is None:
-            return False
-        weight = alpha / self.BASE_FREQ
-        if isinstance(row, bytes):
-            factors = [weight] * len(prob)
-            for index, p in _PAIR.iter_unpack(row):
-                factors[index] = weight + p
-            prob[:] = [q * f for q, f in zip(prob, factors, strict=True)]
-        else:
-            prob[:] = [q * (weight + p) for q, p in zip(prob, row, strict=True)]
-        return True
+    _update_lang_prob = CompactDetector._update_lang_prob
 
 
 class PreviousFactory(CompactFactory):
