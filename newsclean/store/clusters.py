@@ -101,22 +101,18 @@ def _moment(published: str, fetched_at: str) -> datetime:
     return parse_time(published) or parse_time(fetched_at) or _LATEST
 
 
-@lru_cache(maxsize=8192)
-def _published(published: str) -> datetime | None:
-    return parse_time(published)
-
-
 def _member_moment(conn: Any, member: dict[str, Any]) -> datetime:
     """:func:`_moment` of a member; its ``fetched_at`` read from the store only when its ``published``
     gives no time (see :func:`_summarise`)."""
+    published = member["published"] or ""
     if "fetched_at" not in member:
-        if _published(member["published"] or "") is not None:
-            return _moment(member["published"] or "", "")
+        if (moment := _moment(published, "")) is not _LATEST:
+            return moment
         row = dialect.execute(
             conn, "SELECT fetched_at FROM articles WHERE canonical_url = ?", (member["canonical_url"],)
         ).fetchone()
         member["fetched_at"] = (row[0] if row is not None else "") or ""
-    return _moment(member["published"] or "", member["fetched_at"] or "")
+    return _moment(published, member["fetched_at"] or "")
 
 
 def _new_id(conn: Any, url: str, content_hash: str) -> str:
