@@ -30,7 +30,7 @@ from newsclean.article import Article
 from newsclean.cli.common import UsageError
 from newsclean.dates import now_iso
 from newsclean.extraction.result import Extraction
-from newsclean.store import dialect, rawpages
+from newsclean.store import clusters, dialect, rawpages
 from newsclean.version import extractor_version
 
 logger = logging.getLogger(__name__)
@@ -82,6 +82,7 @@ def replace_row(db: dialect.Connection, old: dict[str, Any], new: Article) -> No
     row = store.to_row(vars(new))
     columns = [c for c in row if c != "canonical_url"]
     with dialect.transaction(db):
+        clusters.lock(db)  # first, as a save does: the row's cluster may be refreshed below
         dialect.execute(
             db,
             "INSERT INTO revisions VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -93,6 +94,8 @@ def replace_row(db: dialect.Connection, old: dict[str, Any], new: Article) -> No
             f"UPDATE articles SET {', '.join(f'{c} = ?' for c in columns)} WHERE canonical_url = ?",
             [*(row[c] for c in columns), row["canonical_url"]],
         )
+        if any(old.get(c) != row[c] for c in ("url", "published", "fetched_at", "source")):
+            clusters.refresh(db, row["cluster"])  # its cluster's original and credits follow the new row
 
 
 class _Progress:

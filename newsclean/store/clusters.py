@@ -26,7 +26,7 @@ import json
 import operator
 import struct
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -57,6 +57,10 @@ THRESHOLD = 0.5
 
 # The tables (``minhash``, ``minhash_bands``, ``clusters``) are the store's, both kinds: schema.CLUSTER_TABLES.
 # A cluster of one has no row in ``clusters`` (its original is the article, its size 1).
+
+# The PostgreSQL advisory lock under which transactions cluster, one at a time on every host
+# (PostgresStore.save_article, :func:`refresh`).
+LOCK = 0x636C757374657273
 
 _PACK = struct.Struct(f"<{NUM_PERM}I")
 _LATEST = datetime.max.replace(tzinfo=UTC)
@@ -91,7 +95,6 @@ class Assignment:
     original: str
     size: int
     agency: str = ""
-    members: list[str] = field(default_factory=list)
 
 
 @lru_cache(maxsize=8192)
@@ -207,19 +210,10 @@ def assign(conn: Any, article: Mapping[str, Any], known: Fingerprint | None = No
     if known is None or not content_hash or known.content_hash != content_hash:
         known = fingerprint(article.get("text") or "", content_hash)
     sig, keys = known.signature, known.bands or None
-    copies = [c for c in matches(conn, sig, keys=keys) if c != url] if sig is not None else []
+    candidates = _candidates(conn, keys if keys is not None else band_keys(sig)) if sig is not None else []
     _record(conn, url, sig, keys)
 
-    joined: list[str] = []
-    if copies:
-        marks = ", ".join("?" * len(copies))
-        found = dialect.execute(
-            conn,
-            f"SELECT cluster, COUNT(*) FROM articles WHERE canonical_url IN ({marks}) AND cluster != '' "
-            "GROUP BY cluster ORDER BY COUNT(*) DESC, cluster",
-            copies,
-        ).fetchall()
-        joined = [row[0] for row in found]
+    joined = _joined(sig, url, candidates) if sig is not None else []
     if joined:
         cluster = joined[0]
         for other in joined[1:]:  # the copy bridges clusters: one cluster
@@ -230,7 +224,98 @@ def assign(conn: Any, article: Mapping[str, Any], known: Fingerprint | None = No
         cluster = cluster or _new_id(conn, url, article.get("content_hash") or "")
     if old_cluster and old_cluster != cluster:
         _summarise(conn, old_cluster, exclude=url)  # the cluster it left
+    if len(joined) == 1 and cluster != old_cluster:
+        joining = _join(conn, cluster, article, [c for c in candidates if c[2] == cluster and c[0] != url])
+        if joining is not None:
+            return joining
     return _summarise(conn, cluster, exclude=url, new=article)
+
+
+# A stored article that shares a band with the new one: its canonical URL, signature, cluster ('' when
+# it has no row), and its row's ``url`` and ``source``.
+_Candidate = tuple[str, bytes, str, str, str]
+
+
+def _candidates(conn: Any, keys: Sequence[int]) -> list[_Candidate]:
+    """The stored articles that share a band with ``keys``, with their clusters, those that share the
+    most bands (the likeliest copies) first."""
+    return [
+        tuple(row)
+        for row in dialect.execute(
+            conn,
+            "SELECT m.canonical_url, m.signature, COALESCE(a.cluster, ''), COALESCE(a.url, ''), "
+            "COALESCE(a.source, '') FROM (SELECT article, COUNT(*) AS shared FROM minhash_bands "
+            f"WHERE band IN ({', '.join('?' * len(keys))}) GROUP BY article) AS c "
+            "JOIN minhash AS m ON m.id = c.article LEFT JOIN articles AS a ON a.canonical_url = m.canonical_url "
+            "ORDER BY c.shared DESC, m.canonical_url",
+            keys,
+        ).fetchall()
+    ]
+
+
+def _joined(sig: Sequence[int], url: str, candidates: Sequence[_Candidate]) -> list[str]:
+    """The clusters that hold a copy (similarity at least ``THRESHOLD``) of the text with signature
+    ``sig`` (other than ``url``), the one with the most copies first (then by id). One copy is enough
+    to know a cluster is joined: the other candidates in it are compared only when copies lie in
+    several clusters, to count them."""
+    copies: dict[str, int] = {}
+    later: list[_Candidate] = []
+    for candidate in candidates:
+        other, packed, cluster = candidate[0], candidate[1], candidate[2]
+        if not cluster or other == url:
+            continue
+        if cluster in copies:
+            later.append(candidate)
+        elif similarity(sig, _PACK.unpack(packed)) >= THRESHOLD:
+            copies[cluster] = 1
+    if len(copies) < 2:
+        return list(copies)
+    for _, packed, cluster, _, _ in later:
+        copies[cluster] += similarity(sig, _PACK.unpack(packed)) >= THRESHOLD
+    return sorted(copies, key=lambda c: (-copies[c], c))
+
+
+def _join(conn: Any, cluster: str, new: Mapping[str, Any], seen: Sequence[_Candidate]) -> Assignment | None:
+    """The article ``new`` joins ``cluster`` (two or more stored members, none of them ``new``): the
+    result of :func:`_summarise` without reading the members, from the cluster's row (its size plus one;
+    the earlier of its original and ``new``) and the members ``seen`` among the candidates. None where
+    that cannot be told exactly (the caller then reads them all): a cluster of one (no row), ``new``
+    a page on an agency's own site, or an agency the cluster may hold that only the members not seen
+    could tell (see below).
+
+    The agency: when every member was seen, the one agency among their pages (none or several
+    different ones: not told here). Else none when a member seen has no source: a cluster that holds an
+    agency's page has none such, since :func:`_summarise` credits every member without a source, and
+    the article saved gets its credit too (:func:`cluster_row`)."""
+    member = {k: new.get(k) or "" for k in ("canonical_url", "url", "published", "fetched_at")}
+    if _agency_of(member["url"] or member["canonical_url"]):
+        return None
+    row = dialect.execute(
+        conn,
+        "SELECT c.original, c.size, a.published FROM clusters AS c "
+        "JOIN articles AS a ON a.canonical_url = c.original WHERE c.id = ?",
+        (cluster,),
+    ).fetchone()
+    if row is None or row[0] == member["canonical_url"]:
+        return None
+    original, size = {"canonical_url": row[0], "published": row[2] or ""}, int(row[1])
+    agencies = {a for other, _, _, page, _ in seen if (a := _agency_of(page or other))}
+    covered = len({c[0] for c in seen}) == size
+    if covered and len(agencies) <= 1:
+        agency = next(iter(agencies), "")
+    elif not agencies and any(not source for *_, source in seen):
+        agency = ""
+    else:
+        return None
+    if (_member_moment(conn, member), member["canonical_url"]) < (_member_moment(conn, original), row[0]):
+        original = member
+    dialect.execute(
+        conn, "UPDATE clusters SET original = ?, size = ? WHERE id = ?", (original["canonical_url"], size + 1, cluster)
+    )
+    if agency:
+        for other, _, _, _, source in seen:
+            _credit(conn, {"canonical_url": other, "source": source}, agency)
+    return Assignment(cluster, original["canonical_url"], size + 1, agency)
 
 
 def cluster_row(conn: Any, row: dict[str, Any], known: Fingerprint | None = None) -> Assignment:
@@ -244,6 +329,23 @@ def cluster_row(conn: Any, row: dict[str, Any], known: Fingerprint | None = None
         row["source"] = assignment.agency
         row["source_evidence"] = json.dumps([*evidence, f"cluster:{assignment.agency}"], ensure_ascii=False)
     return assignment
+
+
+def lock(conn: Any) -> None:
+    """Take the clustering lock for the rest of the transaction: with PostgreSQL, the transactions
+    that cluster (or rewrite a member's row) take turns, on every host; an SQLite write transaction
+    has the store to itself already."""
+    if not dialect.is_sqlite(conn):
+        dialect.execute(conn, "SELECT pg_advisory_xact_lock(?)", (LOCK,))
+
+
+def refresh(conn: Any, cluster: str) -> None:
+    """Recompute ``cluster``'s original, size and agency credits from its members as stored: after a
+    member's row was rewritten other than through :func:`assign` (re-extraction: another publication
+    date or source), as :func:`assign` relies on a cluster's row and credits being up to date. Call it
+    in the transaction that rewrote the row, after :func:`lock`."""
+    if cluster:
+        _summarise(conn, cluster, exclude="")
 
 
 def _alone(conn: Any, cluster: str, url: str) -> bool:
@@ -277,7 +379,7 @@ def _summarise(
     if len(members) < 2:  # a cluster of one has no row
         dialect.execute(conn, "DELETE FROM clusters WHERE id = ?", (cluster,))
         alone = members[0]["canonical_url"] if members else ""
-        return Assignment(cluster, alone, len(members), "", [alone] if alone else [])
+        return Assignment(cluster, alone, len(members))
     original = min(members, key=lambda m: (_member_moment(conn, m), m["canonical_url"]))
     dialect.execute(
         conn,
@@ -292,7 +394,7 @@ def _summarise(
             for member in members:
                 if member is not members[-1] or new is None:
                     _credit(conn, member, agency)
-    return Assignment(cluster, original["canonical_url"], len(members), agency, [m["canonical_url"] for m in members])
+    return Assignment(cluster, original["canonical_url"], len(members), agency)
 
 
 def _credit(conn: Any, member: Mapping[str, Any], agency: str) -> None:

@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 # The advisory lock key under which migrations run (any fixed 64-bit number; "newsclean" in ASCII).
 _MIGRATION_LOCK = 0x6E657773636C65
 # The advisory lock key under which articles join their wire-copy clusters ("clusters").
-_CLUSTER_LOCK = 0x636C757374657273
+_CLUSTER_LOCK = clusters.LOCK
 SCHEMES = ("postgresql://", "postgres://")
 
 
