@@ -213,7 +213,7 @@ def assign(conn: Any, article: Mapping[str, Any], known: Fingerprint | None = No
     candidates = _candidates(conn, keys if keys is not None else band_keys(sig)) if sig is not None else []
     _record(conn, url, sig, keys)
 
-    joined = _joined(sig, url, candidates) if sig is not None else []
+    joined, members = _joined(conn, sig, url, candidates) if sig is not None else ([], [])
     if joined:
         cluster = joined[0]
         for other in joined[1:]:  # the copy bridges clusters: one cluster
@@ -225,70 +225,91 @@ def assign(conn: Any, article: Mapping[str, Any], known: Fingerprint | None = No
     if old_cluster and old_cluster != cluster:
         _summarise(conn, old_cluster, exclude=url)  # the cluster it left
     if len(joined) == 1 and cluster != old_cluster:
-        joining = _join(conn, cluster, article, [c for c in candidates if c[2] == cluster and c[0] != url])
+        joining = _join(conn, cluster, article, members)
         if joining is not None:
             return joining
     return _summarise(conn, cluster, exclude=url, new=article)
 
 
-# A stored article that shares a band with the new one: its canonical URL, signature, cluster ('' when
-# it has no row), and its row's ``url`` and ``source``.
-_Candidate = tuple[str, bytes, str, str, str]
+def _candidates(conn: Any, keys: Sequence[int]) -> list[tuple[str, bytes]]:
+    """The stored articles that share a band with ``keys``: canonical URL and packed signature."""
+    return dialect.execute(
+        conn,
+        "SELECT canonical_url, signature FROM minhash WHERE id IN "
+        f"(SELECT article FROM minhash_bands WHERE band IN ({', '.join('?' * len(keys))}))",
+        keys,
+    ).fetchall()
 
 
-def _candidates(conn: Any, keys: Sequence[int]) -> list[_Candidate]:
-    """The stored articles that share a band with ``keys``, with their clusters, those that share the
-    most bands (the likeliest copies) first."""
-    return [
-        tuple(row)
+def _joined(
+    conn: Any, sig: Sequence[int], url: str, candidates: Sequence[tuple[str, bytes]]
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """The clusters that hold a copy (similarity at least ``THRESHOLD``) of the text with signature
+    ``sig`` among ``candidates`` (other than ``url``; a copy without a cluster counts for none), the
+    one with the most copies first (then by id); and, when that is one cluster, its members
+    (``canonical_url``, ``url``, ``source``: read by the index on ``cluster``).
+
+    One copy tells a cluster is joined: the candidates that are its members are not compared; the
+    others are, and only when one of them is a copy in another cluster (the article bridges
+    clusters) are all compared, to count the copies in each as a full count does."""
+    others = [(other, packed) for other, packed in candidates if other != url]
+    cluster, start = "", len(others)
+    for index, (other, packed) in enumerate(others):
+        if similarity(sig, _PACK.unpack(packed)) >= THRESHOLD:
+            row = dialect.execute(conn, "SELECT cluster FROM articles WHERE canonical_url = ?", (other,)).fetchone()
+            if row is not None and row[0]:
+                cluster, start = row[0], index + 1
+                break
+    if not cluster:
+        return [], []
+    members = [
+        dict(zip(("canonical_url", "url", "source"), row, strict=True))
         for row in dialect.execute(
-            conn,
-            "SELECT m.canonical_url, m.signature, COALESCE(a.cluster, ''), COALESCE(a.url, ''), "
-            "COALESCE(a.source, '') FROM (SELECT article, COUNT(*) AS shared FROM minhash_bands "
-            f"WHERE band IN ({', '.join('?' * len(keys))}) GROUP BY article) AS c "
-            "JOIN minhash AS m ON m.id = c.article LEFT JOIN articles AS a ON a.canonical_url = m.canonical_url "
-            "ORDER BY c.shared DESC, m.canonical_url",
-            keys,
+            conn, "SELECT canonical_url, url, source FROM articles WHERE cluster = ?", (cluster,)
         ).fetchall()
     ]
+    inside = {m["canonical_url"] for m in members}
+    copies = [
+        other
+        for other, packed in others[start:]
+        if other not in inside and similarity(sig, _PACK.unpack(packed)) >= THRESHOLD
+    ]
+    found = (
+        dialect.execute(
+            conn,
+            f"SELECT DISTINCT cluster FROM articles WHERE canonical_url IN ({', '.join('?' * len(copies))}) "
+            "AND cluster != ''",
+            copies,
+        ).fetchall()
+        if copies
+        else []
+    )
+    if not found:
+        return [cluster], members
+    # Copies in several clusters: count them all, as SELECT cluster, COUNT(*) ... GROUP BY cluster would.
+    copies = [other for other, packed in others if similarity(sig, _PACK.unpack(packed)) >= THRESHOLD]
+    counted = dialect.execute(
+        conn,
+        f"SELECT cluster, COUNT(*) FROM articles WHERE canonical_url IN ({', '.join('?' * len(copies))}) "
+        "AND cluster != '' GROUP BY cluster ORDER BY COUNT(*) DESC, cluster",
+        copies,
+    ).fetchall()
+    return [row[0] for row in counted], []
 
 
-def _joined(sig: Sequence[int], url: str, candidates: Sequence[_Candidate]) -> list[str]:
-    """The clusters that hold a copy (similarity at least ``THRESHOLD``) of the text with signature
-    ``sig`` (other than ``url``), the one with the most copies first (then by id). One copy is enough
-    to know a cluster is joined: the other candidates in it are compared only when copies lie in
-    several clusters, to count them."""
-    copies: dict[str, int] = {}
-    later: list[_Candidate] = []
-    for candidate in candidates:
-        other, packed, cluster = candidate[0], candidate[1], candidate[2]
-        if not cluster or other == url:
-            continue
-        if cluster in copies:
-            later.append(candidate)
-        elif similarity(sig, _PACK.unpack(packed)) >= THRESHOLD:
-            copies[cluster] = 1
-    if len(copies) < 2:
-        return list(copies)
-    for _, packed, cluster, _, _ in later:
-        copies[cluster] += similarity(sig, _PACK.unpack(packed)) >= THRESHOLD
-    return sorted(copies, key=lambda c: (-copies[c], c))
-
-
-def _join(conn: Any, cluster: str, new: Mapping[str, Any], seen: Sequence[_Candidate]) -> Assignment | None:
-    """The article ``new`` joins ``cluster`` (two or more stored members, none of them ``new``): the
-    result of :func:`_summarise` without reading the members, from the cluster's row (its size plus one;
-    the earlier of its original and ``new``) and the members ``seen`` among the candidates. None where
-    that cannot be told exactly (the caller then reads them all): a cluster of one (no row), ``new``
-    a page on an agency's own site, or an agency the cluster may hold that only the members not seen
-    could tell (see below).
-
-    The agency: when every member was seen, the one agency among their pages (none or several
-    different ones: not told here). Else none when a member seen has no source: a cluster that holds an
-    agency's page has none such, since :func:`_summarise` credits every member without a source, and
-    the article saved gets its credit too (:func:`cluster_row`)."""
+def _join(conn: Any, cluster: str, new: Mapping[str, Any], members: Sequence[dict[str, Any]]) -> Assignment | None:
+    """The article ``new`` joins ``cluster``, whose stored ``members`` (``canonical_url``, ``url``,
+    ``source``; ``new`` not among them) are given: the result of :func:`_summarise` without computing
+    every member's publication time: the cluster's row gives the size (plus one) and the original (the
+    earlier of it and ``new``, by the same key). None where that cannot be told so (the caller then
+    runs :func:`_summarise`): a cluster of one (no row), a row whose size is not the members', ``new``
+    a page on an agency's own site, or agency pages of different agencies among the members (the one
+    credited then depends on the order the members are read in)."""
     member = {k: new.get(k) or "" for k in ("canonical_url", "url", "published", "fetched_at")}
     if _agency_of(member["url"] or member["canonical_url"]):
+        return None
+    agencies = {a for m in members if (a := _agency_of(m["url"] or m["canonical_url"]))}
+    if len(agencies) > 1:
         return None
     row = dialect.execute(
         conn,
@@ -296,26 +317,20 @@ def _join(conn: Any, cluster: str, new: Mapping[str, Any], seen: Sequence[_Candi
         "JOIN articles AS a ON a.canonical_url = c.original WHERE c.id = ?",
         (cluster,),
     ).fetchone()
-    if row is None or row[0] == member["canonical_url"]:
+    if row is None or int(row[1]) != len(members) or row[0] == member["canonical_url"]:
         return None
-    original, size = {"canonical_url": row[0], "published": row[2] or ""}, int(row[1])
-    agencies = {a for other, _, _, page, _ in seen if (a := _agency_of(page or other))}
-    covered = len({c[0] for c in seen}) == size
-    if covered and len(agencies) <= 1:
-        agency = next(iter(agencies), "")
-    elif not agencies and any(not source for *_, source in seen):
-        agency = ""
-    else:
-        return None
+    original = {"canonical_url": row[0], "published": row[2] or ""}
     if (_member_moment(conn, member), member["canonical_url"]) < (_member_moment(conn, original), row[0]):
         original = member
+    size = len(members) + 1
     dialect.execute(
-        conn, "UPDATE clusters SET original = ?, size = ? WHERE id = ?", (original["canonical_url"], size + 1, cluster)
+        conn, "UPDATE clusters SET original = ?, size = ? WHERE id = ?", (original["canonical_url"], size, cluster)
     )
+    agency = next(iter(agencies), "")
     if agency:
-        for other, _, _, _, source in seen:
-            _credit(conn, {"canonical_url": other, "source": source}, agency)
-    return Assignment(cluster, original["canonical_url"], size + 1, agency)
+        for other in members:
+            _credit(conn, other, agency)
+    return Assignment(cluster, original["canonical_url"], size, agency)
 
 
 def cluster_row(conn: Any, row: dict[str, Any], known: Fingerprint | None = None) -> Assignment:
