@@ -98,3 +98,12 @@ def test_the_gate_is_installed_once() -> None:
     assert trafilatura.core._extract_and_compare is gate
     assert not hasattr(gate.newsclean_original, "newsclean_original")
     assert core.TRAFILATURA_OPTIONS.get("fast") is None  # the rest of trafilatura's cascade runs
+
+
+def test_running_text_is_counted_whole_or_until_enough() -> None:
+    page = lxml.html.fromstring(_page(_paras(10) + "<p>Short line.</p>"))
+    whole = core._paragraph_chars(page)
+    assert whole == 10 * len(f"Part 0: {SENTENCE}, officials said in a statement to reporters.")
+    assert core._paragraph_chars(page, enough=whole + 1) == whole  # never reached: the whole count
+    part = core._paragraph_chars(page, enough=150)
+    assert 150 <= part < whole
