@@ -89,4 +89,8 @@ DOWNLOADER_MIDDLEWARES = {
 # A frontier shared by several processes, on Redis, when NEWSCLEAN_FRONTIER names one (see
 # newsclean/crawl/frontier.py); without it this add-on changes nothing.
 ADDONS = {"newsclean.crawl.frontier.Frontier": 0}
-EXTENSIONS = {"newsclean.crawl.extensions.RunLock": 0, "newsclean.crawl.extensions.RunRecorder": 500}
+EXTENSIONS = {
+    "newsclean.crawl.extensions.RunLock": 0,
+    "newsclean.crawl.extensions.RunRecorder": 500,
+    "newsclean.crawl.extensions.FreezeStartup": 900,
+}

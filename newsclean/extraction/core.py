@@ -192,10 +192,16 @@ def _lines(text: str) -> list[str]:
     return [line.removeprefix("- ") for line in lines if line and line != "-"]
 
 
-def _paragraph_chars(tree: HtmlElement, xpath: str = xpaths.PARAGRAPHS) -> int:
-    """Characters in the paragraphs (under ``tree``) long enough to be running text."""
-    lengths = (len(node_text(p)) for p in tree.xpath(xpath))
-    return sum(n for n in lengths if n >= MIN_PARAGRAPH_CHARS)
+def _paragraph_chars(tree: HtmlElement, xpath: str = xpaths.PARAGRAPHS, enough: int = 0) -> int:
+    """Characters in the paragraphs (under ``tree``) long enough to be running text; with ``enough``,
+    counted only until they reach it (the answer is then at least ``enough``)."""
+    total = 0
+    for p in tree.xpath(xpath):
+        if (n := len(node_text(p))) >= MIN_PARAGRAPH_CHARS:
+            total += n
+            if enough and total >= enough:
+                break
+    return total
 
 
 _MAYBE_INVISIBLE = lxml.etree.XPath(xpaths.MAYBE_INVISIBLE)
@@ -288,7 +294,7 @@ def _extract(html: str, url: str | None, rules: Site) -> Extraction:
     wall = paywall.declared_parts(tree, meta.accessible_for_free, meta.paywalled_parts)
     _prune_invisible(tree, removed)
     # A page that prints no running text may ship its article as HTML inside a script (scripted.py).
-    from_script = _paragraph_chars(tree) < FALLBACK_MIN_CHARS and scripted.restore(tree)
+    from_script = _paragraph_chars(tree, enough=FALLBACK_MIN_CHARS) < FALLBACK_MIN_CHARS and scripted.restore(tree)
     paywall.remove_boxes(tree, wall, removed)
     for xpath in rules.prune:
         clean.prune(tree, xpath, f"prune:{xpath}", removed)
