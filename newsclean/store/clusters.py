@@ -315,9 +315,9 @@ def _join(conn: Any, cluster: str, new: Mapping[str, Any], members: Sequence[dic
     ``source``; ``new`` not among them) are given: the result of :func:`_summarise` without computing
     every member's publication time: the cluster's row gives the size (plus one) and the original (the
     earlier of it and ``new``, by the same key). None where that cannot be told so (the caller then
-    runs :func:`_summarise`): a cluster of one (no row), a row whose size is not the members', ``new``
-    a page on an agency's own site, or agency pages of different agencies among the members (the one
-    credited then depends on the order the members are read in)."""
+    runs :func:`_summarise`): a cluster of one (no row), a row whose size or original is not the
+    members', ``new`` a page on an agency's own site, or agency pages of different agencies among the
+    members (the one credited then depends on the order the members are read in)."""
     member = {k: new.get(k) or "" for k in ("canonical_url", "url", "published", "fetched_at")}
     if _agency_of(member["url"] or member["canonical_url"]):
         return None
@@ -330,7 +330,7 @@ def _join(conn: Any, cluster: str, new: Mapping[str, Any], members: Sequence[dic
         "JOIN articles AS a ON a.canonical_url = c.original WHERE c.id = ?",
         (cluster,),
     ).fetchone()
-    if row is None or int(row[1]) != len(members) or row[0] == member["canonical_url"]:
+    if row is None or int(row[1]) != len(members) or not any(m["canonical_url"] == row[0] for m in members):
         return None
     original = {"canonical_url": row[0], "published": row[2] or ""}
     if (_member_moment(conn, member), member["canonical_url"]) < (_member_moment(conn, original), row[0]):
