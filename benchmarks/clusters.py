@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from newsclean import store
 from newsclean.article import Article
 from newsclean.extraction import extract_article
-from newsclean.store import clusters, sqlite
+from newsclean.store import clusters
 
 TARGET_SHARE = 0.05
 
@@ -49,6 +49,12 @@ def _background(conn: Any, count: int, texts: list[str]) -> None:
         url = f"https://background.example/{i}"
         article = Article(url=url, canonical_url=url, site="background", title="t", text=text).finish()
         store.save_article(conn, dataclasses.asdict(article))
+
+
+def _unclustered(conn: Any, row: dict[str, Any], known: Any = None) -> clusters.Assignment:
+    """``clusters.cluster_row`` left out: the article stays a cluster of one."""
+    row["cluster"] = ""
+    return clusters.Assignment("", row["canonical_url"], 1)
 
 
 def main() -> int:
@@ -86,15 +92,15 @@ def main() -> int:
             for row in rows:
                 store.save_article(conn, {**row, "canonical_url": row["canonical_url"] + "a"})
             with_clusters.append((time.perf_counter() - started) / len(rows))
-            original = sqlite._cluster
-            sqlite._cluster = lambda conn, row: None  # the same save, clustering left out
+            original = clusters.cluster_row
+            clusters.cluster_row = _unclustered  # the same save, clustering left out
             try:
                 started = time.perf_counter()
                 for row in rows:
                     store.save_article(conn, {**row, "canonical_url": row["canonical_url"] + "b"})
                 without.append((time.perf_counter() - started) / len(rows))
             finally:
-                sqlite._cluster = original
+                clusters.cluster_row = original
         copies = conn.execute("SELECT COUNT(*) FROM clusters WHERE size > 1").fetchone()[0]
 
     ms = 1000
